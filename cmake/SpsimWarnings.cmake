@@ -1,0 +1,18 @@
+# spsim_setup_target(<target>): the project-wide compile settings every spsim
+# target shares: C++20, warnings (errors with SPSIM_WERROR), sanitizers.
+function(spsim_setup_target target)
+  target_compile_features(${target} PUBLIC cxx_std_20)
+  target_compile_options(${target} PRIVATE -Wall -Wextra)
+  # GCC 12 reports false -Wrestrict positives inside std::string concatenation
+  # at -O2/-O3 (GCC bug 105329, fixed in GCC 13).
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
+    target_compile_options(${target} PRIVATE -Wno-restrict)
+  endif()
+  if(SPSIM_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+  if(SPSIM_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
+    target_link_options(${target} PUBLIC -fsanitize=address,undefined)
+  endif()
+endfunction()

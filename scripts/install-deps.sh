@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian packages spsim needs, skipping those already present.
+# Usage: scripts/install-deps.sh        (uses sudo when not run as root)
+set -euo pipefail
+
+packages=(
+  cmake ninja-build g++ pkg-config
+  libboost-graph-dev      # Boost.Graph: topology graphs and routing
+  libeigen3-dev           # Eigen: float64 reference numerics, least-squares calibration
+  nlohmann-json3-dev      # JSON configs, topologies, traces
+  libcli11-dev            # the command line
+  libfmt-dev              # formatting
+  doctest-dev             # unit tests
+  coinor-libcbc-dev       # COIN-OR CBC: the FlexSP planner's MILP solver
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then
+  sudo_cmd=(sudo)
+fi
+echo "spsim: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+if ! "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"; then
+  "${sudo_cmd[@]}" apt-get update -q
+  "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,89 @@
+#include "sim/op_kind.h"
+
+#include <cassert>
+
+namespace spsim {
+namespace {
+
+constexpr Access R = Access::kRead, W = Access::kWrite, U = Access::kUpdate;
+
+constexpr OperandSpec kAttnFwdOps[] = {{"q", R}, {"k", R}, {"v", R}, {"out", W}, {"lse", W}};
+constexpr OperandSpec kAttnMergeOps[] = {
+    {"out", U}, {"lse", U}, {"part_out", R}, {"part_lse", R}};
+constexpr OperandSpec kAttnBwdPrepOps[] = {{"out", R}, {"dout", R}, {"delta", W}};
+constexpr OperandSpec kAttnBwdOps[] = {{"q", R},     {"k", R},  {"v", R},
+                                       {"dout", R},  {"lse", R}, {"delta", R},
+                                       {"dq", U},    {"dk", U}, {"dv", U}};
+// Scores/probs buffers are written column block by column block: kUpdate
+// (earlier columns stay live).
+constexpr OperandSpec kRsaScoresOps[] = {{"q", R}, {"k", R}, {"scores", U}};
+constexpr OperandSpec kRsaSoftmaxOps[] = {{"scores", R}, {"probs", W}};
+constexpr OperandSpec kRsaProbsVOps[] = {{"probs", R}, {"v", R}, {"out", U}};
+constexpr OperandSpec kRsaDProbsOps[] = {{"dout", R}, {"v", R}, {"dprobs", U}};
+constexpr OperandSpec kRsaSoftmaxBwdOps[] = {{"probs", R}, {"dprobs", R}, {"dscores", W}};
+constexpr OperandSpec kRsaDQOps[] = {{"dscores", R}, {"k", R}, {"dq", U}};
+constexpr OperandSpec kRsaDKFullOps[] = {{"dscores", R}, {"q", R}, {"dk_full", U}};
+constexpr OperandSpec kRsaDVFullOps[] = {{"probs", R}, {"dout", R}, {"dv_full", U}};
+constexpr OperandSpec kCopyOps[] = {{"src", R}, {"dst", W}};
+constexpr OperandSpec kAccumulateOps[] = {{"src", R}, {"dst", U}};
+constexpr OperandSpec kSendOps[] = {{"buf", R}};
+constexpr OperandSpec kRecvOps[] = {{"buf", W}};
+constexpr OperandSpec kCollectiveOps[] = {{"in", R}, {"out", W}};
+
+constexpr OpCategory C = OpCategory::kCompute, M = OpCategory::kMemory, X = OpCategory::kComm;
+
+const std::array<OpKindInfo, kNumOpKinds> kInfo = {{
+    {"attn_fwd", C, kAttnFwdOps},
+    {"attn_merge", M, kAttnMergeOps},
+    {"attn_bwd_prep", M, kAttnBwdPrepOps},
+    {"attn_bwd", C, kAttnBwdOps},
+    {"rsa_scores", C, kRsaScoresOps},
+    {"rsa_softmax", M, kRsaSoftmaxOps},
+    {"rsa_probs_v", C, kRsaProbsVOps},
+    {"rsa_dprobs", C, kRsaDProbsOps},
+    {"rsa_softmax_bwd", M, kRsaSoftmaxBwdOps},
+    {"rsa_dq", C, kRsaDQOps},
+    {"rsa_dk_full", C, kRsaDKFullOps},
+    {"rsa_dv_full", C, kRsaDVFullOps},
+    {"copy", M, kCopyOps},
+    {"accumulate", M, kAccumulateOps},
+    {"send", X, kSendOps},
+    {"recv", X, kRecvOps},
+    {"collective", X, kCollectiveOps},
+}};
+
+}  // namespace
+
+const OpKindInfo& op_kind_info(OpKind kind) {
+  const auto i = static_cast<std::size_t>(kind);
+  assert(i < kNumOpKinds && "op_kind_info: invalid OpKind");
+  return kInfo[i];
+}
+
+std::uint32_t CollectiveSpec::encode() const {
+  assert(root < (1u << 24) && "CollectiveSpec: root member index too large");
+  return static_cast<std::uint32_t>(kind) | static_cast<std::uint32_t>(axis) << 4 |
+         static_cast<std::uint32_t>(split) << 6 | root << 8;
+}
+
+CollectiveSpec CollectiveSpec::decode(std::uint32_t bits) {
+  CollectiveSpec s;
+  s.kind = static_cast<CollectiveKind>(bits & 0xf);
+  s.axis = static_cast<Axis>((bits >> 4) & 0x3);
+  s.split = static_cast<Axis>((bits >> 6) & 0x3);
+  s.root = bits >> 8;
+  return s;
+}
+
+std::string_view collective_kind_name(CollectiveKind kind) {
+  switch (kind) {
+    case CollectiveKind::kAllGather: return "all_gather";
+    case CollectiveKind::kReduceScatter: return "reduce_scatter";
+    case CollectiveKind::kAllToAll: return "all_to_all";
+    case CollectiveKind::kAllReduce: return "all_reduce";
+    case CollectiveKind::kBroadcast: return "broadcast";
+  }
+  return "?";
+}
+
+}  // namespace spsim

@@ -1,0 +1,78 @@
+#pragma once
+// Global token positions of a buffer's rows, described compactly.
+//
+// A layout is a list of runs; run i covers `count` tokens of sequence `seq` at
+// positions start, start+stride, ..., start+(count-1)*stride. The buffer's rows
+// are the runs' tokens in order. Contiguous chunks (ring), two chunks per rank
+// (zigzag), every P-th token (striped), batches (one sequence id per batch
+// entry) and packed variable-length sequences (cu_seqlens) are all short run
+// lists, so no strategy needs a special case: attention masks and the number of
+// unmasked (q, k) pairs follow from positions alone.
+//
+// Mask contract: query token (sq, pq) may attend key token (sk, pk) iff
+// sq == sk and (not causal or pk <= pq). Attention never crosses sequences.
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace spsim {
+
+struct TokenRun {
+  std::uint32_t seq = 0;    // sequence id (batch entry or packed sequence)
+  std::int64_t start = 0;   // position of the first token within its sequence
+  std::int64_t count = 0;   // number of tokens, >= 0
+  std::int64_t stride = 1;  // distance between consecutive positions, >= 1
+  friend bool operator==(const TokenRun&, const TokenRun&) = default;
+};
+
+// One token: sequence id and position within it.
+struct TokenPos {
+  std::uint32_t seq;
+  std::int64_t pos;
+  friend auto operator<=>(const TokenPos&, const TokenPos&) = default;
+};
+
+using TokenLayout = std::vector<TokenRun>;
+
+// Total number of tokens (rows) of a layout.
+std::int64_t token_count(std::span<const TokenRun> runs);
+
+// Canonical form: drops empty runs, gives single-token runs stride 1, and fuses
+// a run into its predecessor when it continues it (same sequence and stride).
+// Two layouts list the same positions in the same order iff their canonical
+// forms are equal.
+TokenLayout canonical_layout(std::span<const TokenRun> runs);
+
+// Rows [offset, offset + count) of a layout. Requires offset + count <= tokens.
+TokenLayout slice_layout(std::span<const TokenRun> runs, std::int64_t offset,
+                         std::int64_t count);
+
+// Every position, in row order. For executors and tests, not hot paths.
+std::vector<TokenPos> expand_layout(std::span<const TokenRun> runs);
+
+// Number of (query, key) pairs a mask leaves unmasked between a query layout
+// and a key layout (per head). Cost is O(runs_q * runs_k * log) thanks to a
+// closed-form floor sum, so it is cheap enough to evaluate per op.
+std::int64_t unmasked_pairs(std::span<const TokenRun> q, std::span<const TokenRun> k,
+                            bool causal);
+
+// Rank r's share when each sequence is cut into `parts` equal chunks and the
+// rank takes chunk r of every sequence (ring and ulysses layouts). Requires
+// every length divisible by parts.
+TokenLayout contiguous_shard(std::span<const std::int64_t> seq_lens, std::uint32_t parts,
+                             std::uint32_t r);
+
+// Zigzag share: each sequence in 2*parts chunks, rank r takes chunks r and
+// 2*parts-1-r. Rows list chunk r of every sequence, then chunk 2*parts-1-r of
+// every sequence, so rows [0, n/2) are the early half and [n/2, n) the late
+// half. Requires every length divisible by 2*parts.
+TokenLayout zigzag_shard(std::span<const std::int64_t> seq_lens, std::uint32_t parts,
+                         std::uint32_t r);
+
+// Striped share: token t of each sequence goes to rank t mod parts. Requires
+// every length divisible by parts.
+TokenLayout striped_shard(std::span<const std::int64_t> seq_lens, std::uint32_t parts,
+                          std::uint32_t r);
+
+}  // namespace spsim

@@ -1,0 +1,47 @@
+#pragma once
+// The ring schedule shared by `ring`, `zigzag` and `striped` (ring-flash-attn's
+// ring_flash_attn.py / zigzag_ring_flash_attn.py; Liu et al. 2310.01889).
+//
+// Forward, member i of P: Q_i stays; the K,V block that started on member j
+// visits i at step s = (i - j) mod P. Each step sends the block it holds to
+// member i+1 (stream "send") and receives the next from i-1 (stream "recv"),
+// overlapping the flash-attention block of this step (stream "compute"); the
+// partial (out, lse) merges into the running result. A received block is a
+// fresh buffer; its receive waits for the compute two steps back (double
+// buffering, as the reference keeps one block in use and one in flight).
+//
+// Backward: K,V travel the same ring again; dK,dV accumulators (fp32, as in the
+// reference) travel with them: at step s member i adds the block gradients of
+// (Q_i, KV_j) to the accumulator received with KV_j and passes it on; after P
+// steps each accumulator arrives at its owner. dQ accumulates locally.
+//
+// A RingBlockRule picks which rows of Q and of the visiting block a step
+// computes (zigzag computes halves); blocks the mask hides entirely are skipped.
+
+#include <functional>
+
+#include "strategies/strategy.h"
+
+namespace spsim {
+
+enum class RowHalf : std::uint8_t { kAll, kEarly, kLate };
+
+struct RingBlock {
+  RowHalf q = RowHalf::kAll;
+  RowHalf kv = RowHalf::kAll;
+};
+
+// (member, step, P) -> rows to compute at that step.
+using RingBlockRule = std::function<RingBlock(std::uint32_t, std::uint32_t, std::uint32_t)>;
+
+LayerForward ring_forward(ProgramBuilder& b, const LayerContext& ctx, const LayerInputs& in,
+                          const RingBlockRule& rule);
+LayerBackward ring_backward(ProgramBuilder& b, const LayerContext& ctx, const LayerInputs& in,
+                            const LayerForward& fwd, const LayerBackwardInputs& grad,
+                            const RingBlockRule& rule);
+
+// Message tags: unique per (layer, message kind, step) for steps < 2^20.
+enum class RingMessage : std::uint32_t { kK, kV, kDK, kDV };
+std::uint32_t ring_tag(std::uint16_t layer, RingMessage kind, std::uint32_t step);
+
+}  // namespace spsim

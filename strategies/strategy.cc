@@ -1,0 +1,23 @@
+#include "strategies/strategy.h"
+
+namespace spsim {
+
+std::optional<std::string> refuse_degree(const Workload& w, const StrategyOptions& o) {
+  if (o.sp == 0) return "the SP degree must be at least 1";
+  for (auto s : w.seq_lens)
+    if (s < o.sp)
+      return "the SP degree " + std::to_string(o.sp) + " exceeds a sequence of " +
+             std::to_string(s) + " tokens (P > S)";
+  return std::nullopt;
+}
+
+std::optional<std::string> refuse_indivisible(const Workload& w, std::int64_t parts,
+                                              std::string_view what) {
+  for (auto s : w.seq_lens)
+    if (s % parts != 0)
+      return "sequence length " + std::to_string(s) + " is not divisible by " + std::string(what) +
+             " = " + std::to_string(parts);
+  return std::nullopt;
+}
+
+}  // namespace spsim

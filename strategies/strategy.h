@@ -1,0 +1,107 @@
+#pragma once
+// The contract between an SP strategy and everything that uses it.
+//
+// A strategy emits one attention layer of a Program for an SP group: given
+// per-member buffers q, k, v holding the member's shard (the strategy's own
+// shard_layout, all heads), it adds the ops that leave each member's shard of
+// the attention output in `out` (forward), and — given dout in the same
+// layout — dq, dk, dv (backward). Members are group indices 0..P-1; member i
+// runs on global rank ranks[i], so one strategy serves a whole cluster or one
+// SP group among several (the FlexSP planner).
+//
+// Strategies write each layer with these conventions:
+// - streams by name through ProgramBuilder::stream(): "compute" for kernels,
+//   and "comm"/"send"/"recv"/"coll" style streams for communication, so that
+//   communication overlaps compute exactly where the strategy says it does;
+// - a fresh buffer per received block (SSA style), with the dependencies a
+//   real implementation's buffer reuse implies (double buffering), so the
+//   simulator sees realistic memory and no unbounded run-ahead;
+// - tags unique per (layer, phase, step) where possible;
+// - set_step() before each step, for readable traces.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/program.h"
+#include "strategies/workload.h"
+
+namespace spsim {
+
+struct StrategyOptions {
+  std::uint32_t sp = 1;                         // SP degree P (group size)
+  std::optional<std::uint32_t> ulysses_degree;  // usp: Pu (ring degree Pr = P / Pu)
+  std::optional<std::uint32_t> window;          // double-ring: inner ring window w
+};
+
+struct LayerContext {
+  const Workload& workload;
+  const StrategyOptions& options;
+  std::span<const RankId> ranks;  // member i runs on global rank ranks[i]; size == options.sp
+  std::uint16_t layer = 0;
+};
+
+// Per member: buffers and the ops whose completion makes them valid.
+using OpList = std::vector<OpId>;
+
+struct LayerInputs {
+  std::vector<BufferId> q, k, v;   // shard rows, heads [0, H) resp. [0, Hkv)
+  std::vector<OpList> ready;       // per member; empty: valid at program start
+};
+
+struct LayerForward {
+  std::vector<BufferId> out;          // shard rows, heads [0, H), head_dim cols
+  std::vector<BufferId> lse;          // shard rows, [rows, H, 1] fp32; empty if none
+  std::vector<OpList> done;           // per member: ops after which out (and lse) are valid
+  std::vector<std::vector<BufferId>> saved;  // per member, strategy-private state for backward
+};
+
+struct LayerBackwardInputs {
+  std::vector<BufferId> dout;   // shard rows, like out
+  std::vector<OpList> ready;    // per member
+};
+
+struct LayerBackward {
+  std::vector<BufferId> dq, dk, dv;  // shard rows, like q, k, v
+  std::vector<OpList> done;          // per member
+};
+
+class Strategy {
+ public:
+  virtual ~Strategy() = default;
+
+  // Registry name, e.g. "zigzag".
+  virtual std::string_view name() const = 0;
+  // One line: what moves and when.
+  virtual std::string_view summary() const = 0;
+  // One line: what the workload and degree must satisfy.
+  virtual std::string_view constraints() const = 0;
+
+  // Why this workload / options cannot run with this strategy (one sentence,
+  // naming the quantity), or nullopt when it can. Must be called and pass
+  // before any other method.
+  virtual std::optional<std::string> refuse(const Workload& w, const StrategyOptions& o) const = 0;
+
+  // Positions of member i's q/k/v/out shard.
+  virtual TokenLayout shard_layout(const Workload& w, const StrategyOptions& o,
+                                   std::uint32_t member) const = 0;
+
+  virtual LayerForward forward(ProgramBuilder& b, const LayerContext& ctx,
+                               const LayerInputs& in) const = 0;
+  virtual LayerBackward backward(ProgramBuilder& b, const LayerContext& ctx,
+                                 const LayerInputs& in, const LayerForward& fwd,
+                                 const LayerBackwardInputs& grad) const = 0;
+};
+
+// Common refusals, shared by strategies; each returns a sentence or nullopt.
+// P must be at least 1 and no larger than the shortest sequence.
+std::optional<std::string> refuse_degree(const Workload& w, const StrategyOptions& o);
+// Every sequence length divisible by `parts` (named in the message as `what`).
+std::optional<std::string> refuse_indivisible(const Workload& w, std::int64_t parts,
+                                              std::string_view what);
+
+}  // namespace spsim

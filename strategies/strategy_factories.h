@@ -1,0 +1,15 @@
+#pragma once
+// Factories of the built-in strategies, one per strategy file; the registry
+// (registry.cc) lists them in display order. Internal to strategies/.
+
+#include <memory>
+
+#include "strategies/strategy.h"
+
+namespace spsim {
+
+std::unique_ptr<Strategy> make_ring_strategy();
+std::unique_ptr<Strategy> make_zigzag_strategy();
+std::unique_ptr<Strategy> make_striped_strategy();
+
+}  // namespace spsim

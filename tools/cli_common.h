@@ -1,0 +1,24 @@
+#pragma once
+// Shared pieces of the spsim command line: how commands are registered and
+// how user errors become one line and exit code 2.
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+
+namespace spsim::cli {
+
+// Exit codes: 0 success; 1 a check failed (verify mismatch, regression);
+// 2 bad input (flag, config key, file).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitCheckFailed = 1;
+inline constexpr int kExitBadInput = 2;
+
+// Each command adds its subcommand to `app` and returns the action to run
+// when that subcommand was chosen; the action returns the exit code.
+using CommandAction = std::function<int()>;
+
+CommandAction add_verify_command(CLI::App& app);
+CommandAction add_list_command(CLI::App& app);
+
+}  // namespace spsim::cli

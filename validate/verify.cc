@@ -1,0 +1,57 @@
+#include "validate/verify.h"
+
+#include "sim/program_check.h"
+#include "strategies/lower_attention.h"
+#include "validate/host_executor.h"
+#include "validate/reference_attention.h"
+
+namespace spsim {
+
+VerifyReport verify_program(const Program& program, const Workload& w, const VerifyOptions& opt) {
+  const CommMatching matching = check_program(program);
+  TensorMap inputs;
+  // Distinct, reproducible data per tensor.
+  auto make = [&](Tensor t, std::uint32_t heads) {
+    GlobalTensor g(w.seq_lens, heads, w.head_dim);
+    fill_uniform(g, opt.seed * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(t) + 1);
+    inputs.emplace(t, std::move(g));
+  };
+  make(Tensor::kQ, w.heads);
+  make(Tensor::kK, w.kv_heads);
+  make(Tensor::kV, w.kv_heads);
+  if (w.backward()) make(Tensor::kDOut, w.heads);
+
+  ReferenceInputs ref_in{inputs.at(Tensor::kQ), inputs.at(Tensor::kK), inputs.at(Tensor::kV),
+                         w.backward() ? &inputs.at(Tensor::kDOut) : nullptr, w.causal};
+  const ReferenceOutputs ref = reference_attention(ref_in);
+  const TensorMap got = run_on_host(program, matching, inputs, HostRunOptions{opt.seed});
+
+  VerifyReport report;
+  report.ops = program.num_ops();
+  report.buffers = program.num_buffers();
+  auto compare = [&](Tensor t, const GlobalTensor& expected) {
+    auto it = got.find(t);
+    if (it == got.end())
+      throw ProgramError("the program produces no '" + std::string(tensor_name(t)) + "' output");
+    report.checks.push_back({t, max_relative_error(it->second, expected)});
+  };
+  compare(Tensor::kOut, ref.out);
+  if (got.count(Tensor::kLse)) compare(Tensor::kLse, ref.lse);
+  if (w.backward()) {
+    compare(Tensor::kDQ, *ref.dq);
+    compare(Tensor::kDK, *ref.dk);
+    compare(Tensor::kDV, *ref.dv);
+  }
+  report.passed = true;
+  for (const auto& c : report.checks)
+    if (!(c.max_rel_error < opt.tolerance)) report.passed = false;
+  return report;
+}
+
+VerifyReport verify_strategy(const Strategy& strategy, const Workload& w,
+                             const StrategyOptions& options, const VerifyOptions& opt) {
+  const Program program = lower_attention(strategy, w, options);
+  return verify_program(program, w, opt);
+}
+
+}  // namespace spsim

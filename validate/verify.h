@@ -1,0 +1,42 @@
+#pragma once
+// `spsim verify`: lower a strategy to a Program, check it, run it on the host
+// executor against dense reference attention, and report the errors.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/program.h"
+#include "strategies/strategy.h"
+
+namespace spsim {
+
+struct VerifyOptions {
+  std::uint64_t seed = 1;      // input data and execution order
+  double tolerance = 1e-9;     // max relative error allowed per tensor
+};
+
+struct TensorCheck {
+  Tensor tensor;
+  double max_rel_error;  // max |got - ref| / max |ref|
+};
+
+struct VerifyReport {
+  std::size_t ops = 0;
+  std::size_t buffers = 0;
+  std::vector<TensorCheck> checks;  // out, lse (if produced), and dq, dk, dv for fwd+bwd
+  bool passed = false;              // every check below tolerance
+};
+
+// Throws InputError for an invalid workload or a refused combination, and
+// ProgramError when the lowered Program breaks its contract.
+VerifyReport verify_strategy(const Strategy& strategy, const Workload& workload,
+                             const StrategyOptions& options, const VerifyOptions& verify = {});
+
+// Runs an already-lowered single-layer attention Program (as lower_attention
+// builds) against the reference; used by verify_strategy and by tests that
+// mutate Programs.
+VerifyReport verify_program(const Program& program, const Workload& workload,
+                            const VerifyOptions& verify = {});
+
+}  // namespace spsim
