@@ -49,6 +49,10 @@ constexpr std::size_t idx(Id id) {
   return static_cast<std::size_t>(id);
 }
 
+// Ids from dense indices (for loops over all ops / buffers).
+constexpr OpId op_id(std::size_t i) { return OpId{static_cast<std::uint32_t>(i)}; }
+constexpr BufferId buffer_id(std::size_t i) { return BufferId{static_cast<std::uint32_t>(i)}; }
+
 // A Program that breaks its contract (built by a strategy with a bug, or read
 // from a file that is wrong). The message names the op or buffer.
 class ProgramError : public std::runtime_error {

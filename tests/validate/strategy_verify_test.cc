@@ -5,44 +5,12 @@
 #include "sim/input_error.h"
 #include "strategies/registry.h"
 #include "validate/verify.h"
+#include "tests/validate/verify_matrix.h"
 
 namespace spsim {
 namespace {
 
-void verify_matrix(std::string_view name) {
-  const Strategy* s = find_strategy(name);
-  REQUIRE(s != nullptr);
-  int legal = 0;
-  for (bool causal : {false, true})
-    for (std::uint32_t kv : {4u, 2u})  // MHA and GQA (2 query heads per kv head)
-      for (std::uint32_t P : {1u, 2u, 3u, 4u, 8u})
-        for (Pass pass : {Pass::kForward, Pass::kForwardBackward}) {
-          Workload w;
-          w.seq_lens = {48};  // divisible by 2P for every P above
-          w.heads = 4;
-          w.kv_heads = kv;
-          w.head_dim = 8;
-          w.causal = causal;
-          w.pass = pass;
-          StrategyOptions o;
-          o.sp = P;
-          if (s->refuse(w, o)) continue;
-          ++legal;
-          for (std::uint64_t seed : {1u, 2u, 3u}) {
-            CAPTURE(causal);
-            CAPTURE(kv);
-            CAPTURE(P);
-            CAPTURE(seed);
-            const VerifyReport r = verify_strategy(*s, w, o, VerifyOptions{seed, 1e-9});
-            for (const auto& c : r.checks) {
-              CAPTURE(tensor_name(c.tensor));
-              CHECK(c.max_rel_error < 1e-9);
-            }
-            CHECK(r.passed);
-          }
-        }
-  CHECK(legal > 0);
-}
+using testing::verify_matrix;
 
 TEST_CASE("verify: ring") { verify_matrix("ring"); }
 TEST_CASE("verify: zigzag") { verify_matrix("zigzag"); }
