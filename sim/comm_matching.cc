@@ -41,17 +41,23 @@ void match_p2p(const Program& p, std::vector<std::uint32_t>& link) {
     if (i == sends.size() || recvs[j].key() < sends[i].key())
       throw ProgramError(p.describe_op(OpId(recvs[j].op)) + " has no matching send");
     const OpId s{sends[i].op}, r{recvs[j].op};
-    const Buffer& sb = p.buffer(p.operands(s)[0]);
-    const Buffer& rb = p.buffer(p.operands(r)[0]);
-    if (sb.bytes() != rb.bytes() || sb.elements() != rb.elements())
-      throw ProgramError(p.describe_op(s) + " sends " + shape_str(sb) + " but " + p.describe_op(r) +
-                         " receives " + shape_str(rb));
-    if (sb.layout.has_value() != rb.layout.has_value() || sb.head_begin != rb.head_begin ||
-        sb.heads != rb.heads || sb.cols != rb.cols ||
-        (sb.layout && *sb.layout != *rb.layout &&
-         !same_positions(p.layout(*sb.layout), p.layout(*rb.layout))))
-      throw ProgramError(p.describe_op(r) + " receives into a buffer whose positions or heads differ from what " +
-                         p.describe_op(s) + " sends");
+    const auto sbufs = p.operands(s), rbufs = p.operands(r);
+    if (sbufs.size() != rbufs.size())
+      throw ProgramError(p.describe_op(s) + " sends " + std::to_string(sbufs.size()) + " buffers but " +
+                         p.describe_op(r) + " receives " + std::to_string(rbufs.size()));
+    for (std::size_t k = 0; k < sbufs.size(); ++k) {
+      const Buffer& sb = p.buffer(sbufs[k]);
+      const Buffer& rb = p.buffer(rbufs[k]);
+      if (sb.bytes() != rb.bytes() || sb.elements() != rb.elements())
+        throw ProgramError(p.describe_op(s) + " sends " + shape_str(sb) + " but " + p.describe_op(r) +
+                           " receives " + shape_str(rb));
+      if (sb.layout.has_value() != rb.layout.has_value() || sb.head_begin != rb.head_begin ||
+          sb.heads != rb.heads || sb.cols != rb.cols ||
+          (sb.layout && *sb.layout != *rb.layout &&
+           !same_positions(p.layout(*sb.layout), p.layout(*rb.layout))))
+        throw ProgramError(p.describe_op(r) + " receives into a buffer whose positions or heads differ from what " +
+                           p.describe_op(s) + " sends");
+    }
     link[idx(s)] = idx(r);
     link[idx(r)] = idx(s);
     ++i;

@@ -8,7 +8,7 @@ std::vector<double> bytes_sent_per_rank(const Program& p) {
     const OpId id = op_id(i);
     const Op& o = p.op(id);
     if (o.kind == OpKind::kSend) {
-      sent[o.rank] += static_cast<double>(p.buffer(p.operands(id)[0]).bytes());
+      for (BufferId b : p.operands(id)) sent[o.rank] += static_cast<double>(p.buffer(b).bytes());
     } else if (o.kind == OpKind::kCollective) {
       const double n = static_cast<double>(p.group(GroupId(o.peer)).size());
       const double in = static_cast<double>(p.buffer(p.operands(id)[0]).bytes());

@@ -47,8 +47,8 @@ const std::array<OpKindInfo, kNumOpKinds> kInfo = {{
     {"rsa_dv_full", C, kRsaDVFullOps},
     {"copy", M, kCopyOps},
     {"accumulate", M, kAccumulateOps},
-    {"send", X, kSendOps},
-    {"recv", X, kRecvOps},
+    {"send", X, kSendOps, true},
+    {"recv", X, kRecvOps, true},
     {"collective", X, kCollectiveOps},
 }};
 
@@ -58,6 +58,16 @@ const OpKindInfo& op_kind_info(OpKind kind) {
   const auto i = static_cast<std::size_t>(kind);
   assert(i < kNumOpKinds && "op_kind_info: invalid OpKind");
   return kInfo[i];
+}
+
+Access operand_access(OpKind kind, std::size_t i) {
+  const OpKindInfo& info = op_kind_info(kind);
+  assert(!info.operands.empty());
+  if (i >= info.operands.size()) {
+    assert(info.variadic && "operand_access: operand index out of range");
+    return info.operands.back().access;
+  }
+  return info.operands[i].access;
 }
 
 std::uint32_t CollectiveSpec::encode() const {

@@ -37,9 +37,12 @@
 //   Accumulate   src; dst += src, position- and head-matched (every src row
 //                must exist in dst).
 // Communication (comm category; matched across ranks, see program_check.h):
-//   Send         buf: to `peer`, tag `tag`. Recv buf: from `peer`, tag `tag`.
-//                The k-th Send from a to b with tag t pairs with the k-th Recv
-//                on b from a with tag t; their shapes must be equal.
+//   Send         bufs...: to `peer`, tag `tag`. Recv bufs...: from `peer`,
+//                tag `tag`. One message may carry several buffers (one NCCL
+//                group: one launch, one latency); the k-th buffer lands in the
+//                k-th buffer of the Recv. The k-th Send from a to b with tag t
+//                pairs with the k-th Recv on b from a with tag t; buffer
+//                counts, shapes, positions and heads must be equal.
 //   Collective   in -> out over the group `peer`, CollectiveSpec in `tag`; see
 //                CollectiveKind. The k-th collective of a group on each member
 //                forms one instance.
@@ -87,10 +90,15 @@ struct OpKindInfo {
   std::string_view name;  // stable identifier used in traces and JSON, e.g. "attn_fwd"
   OpCategory category;
   std::span<const OperandSpec> operands;
+  // The last operand spec repeats: the op takes operands.size() or more
+  // operands (Send/Recv: a message of several buffers).
+  bool variadic = false;
 };
 
 // Static description of a kind. Never fails for a valid enumerator.
 const OpKindInfo& op_kind_info(OpKind kind);
+// How operand i of an op of this kind is accessed (handles variadic kinds).
+Access operand_access(OpKind kind, std::size_t i);
 inline std::string_view op_kind_name(OpKind kind) { return op_kind_info(kind).name; }
 
 // Collectives. Rows are the token dimension, heads the head dimension.

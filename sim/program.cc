@@ -209,7 +209,11 @@ BufferId ProgramBuilder::row_view(BufferId parent, std::uint32_t offset, std::ui
   b.parent = root;
   b.row_offset = par.row_offset + offset;
   b.rows = count;
-  b.layout = layout(slice_layout(p_.layout(*par.layout), offset, count));
+  const SliceKey key{static_cast<std::uint32_t>(idx(*par.layout)), offset, count};
+  auto cached = slice_index_.find(key);
+  if (cached == slice_index_.end())
+    cached = slice_index_.emplace(key, layout(slice_layout(p_.layout(*par.layout), offset, count))).first;
+  b.layout = cached->second;
   if (!name.empty()) b.name = intern_name(name);
   p_.buffers_.push_back(b);
   return BufferId(static_cast<std::uint32_t>(p_.buffers_.size() - 1));
@@ -241,16 +245,18 @@ OpId ProgramBuilder::op(OpKind kind, StreamId s, std::span<const BufferId> opera
   const OpKindInfo& info = op_kind_info(kind);
   const std::size_t next = p_.ops_.size();
   if (next >= 0xffffffffull) throw ProgramError("more than 2^32 ops");
-  if (operands.size() != info.operands.size())
+  if (operands.size() < info.operands.size() ||
+      (!info.variadic && operands.size() != info.operands.size()))
     throw ProgramError(std::string(info.name) + " takes " + std::to_string(info.operands.size()) +
-                       " operands, got " + std::to_string(operands.size()));
+                       (info.variadic ? " or more" : "") + " operands, got " +
+                       std::to_string(operands.size()));
   if (idx(s) >= p_.stream_names_.size()) throw ProgramError("op on an unknown stream id");
   for (BufferId b : operands)
     if (idx(b) >= p_.buffers_.size()) throw ProgramError(std::string(info.name) + ": operand is not a buffer id");
   const RankId rank = p_.buffer(operands[0]).rank;
   for (std::size_t i = 0; i < operands.size(); ++i) {
     if (p_.buffer(operands[i]).rank != rank)
-      throw ProgramError(std::string(info.name) + " operand '" + std::string(info.operands[i].name) +
+      throw ProgramError(std::string(info.name) + " operand " + std::to_string(i) +
                          "' is " + p_.describe_buffer(operands[i]) + ", not on rank " +
                          std::to_string(rank));
   }
@@ -319,20 +325,32 @@ OpId ProgramBuilder::accumulate(StreamId s, BufferId src, BufferId dst, const De
 
 OpId ProgramBuilder::send(StreamId s, BufferId buf, RankId dst, std::uint32_t tag,
                           const Deps& deps) {
-  if (dst >= p_.num_ranks_ || dst == p_.buffer(buf).rank)
-    throw ProgramError("send from rank " + std::to_string(p_.buffer(buf).rank) + " to rank " +
+  return send(s, {buf}, dst, tag, deps);
+}
+
+OpId ProgramBuilder::send(StreamId s, std::initializer_list<BufferId> bufs, RankId dst,
+                          std::uint32_t tag, const Deps& deps) {
+  if (bufs.size() == 0) throw ProgramError("send of an empty message");
+  const RankId from = p_.buffer(*bufs.begin()).rank;
+  if (dst >= p_.num_ranks_ || dst == from)
+    throw ProgramError("send from rank " + std::to_string(from) + " to rank " +
                        std::to_string(dst) + ": not another rank of the program");
-  const BufferId ops[] = {buf};
-  return op(OpKind::kSend, s, ops, deps, 0, dst, tag);
+  return op(OpKind::kSend, s, std::span<const BufferId>(bufs.begin(), bufs.size()), deps, 0, dst, tag);
 }
 
 OpId ProgramBuilder::recv(StreamId s, BufferId buf, RankId src, std::uint32_t tag,
                           const Deps& deps) {
-  if (src >= p_.num_ranks_ || src == p_.buffer(buf).rank)
-    throw ProgramError("recv on rank " + std::to_string(p_.buffer(buf).rank) + " from rank " +
+  return recv(s, {buf}, src, tag, deps);
+}
+
+OpId ProgramBuilder::recv(StreamId s, std::initializer_list<BufferId> bufs, RankId src,
+                          std::uint32_t tag, const Deps& deps) {
+  if (bufs.size() == 0) throw ProgramError("recv of an empty message");
+  const RankId to = p_.buffer(*bufs.begin()).rank;
+  if (src >= p_.num_ranks_ || src == to)
+    throw ProgramError("recv on rank " + std::to_string(to) + " from rank " +
                        std::to_string(src) + ": not another rank of the program");
-  const BufferId ops[] = {buf};
-  return op(OpKind::kRecv, s, ops, deps, 0, src, tag);
+  return op(OpKind::kRecv, s, std::span<const BufferId>(bufs.begin(), bufs.size()), deps, 0, src, tag);
 }
 
 OpId ProgramBuilder::collective(StreamId s, CollectiveSpec spec, GroupId group, BufferId in,
@@ -355,6 +373,7 @@ Program ProgramBuilder::finish() && {
   p_ = Program{};
   name_index_.clear();
   layout_index_.clear();
+  slice_index_.clear();
   group_index_.clear();
   return out;
 }

@@ -31,6 +31,7 @@
 
 #include "sim/dtype.h"
 #include "sim/op_kind.h"
+#include "sim/optional_id.h"
 #include "sim/token_layout.h"
 
 namespace spsim {
@@ -85,13 +86,13 @@ struct Buffer {
   DType dtype = DType::kBF16;
   bool zero_init = false;
   NameId name{};
-  std::optional<LayoutId> layout;      // row positions (token buffers)
-  std::optional<LayoutId> col_layout;  // column positions (RSA score buffers)
+  OptionalId<LayoutId> layout;      // row positions (token buffers)
+  OptionalId<LayoutId> col_layout;  // column positions (RSA score buffers)
   std::uint32_t rows = 0;
   std::uint32_t head_begin = 0;  // global index of the first head
   std::uint32_t heads = 0;
   std::uint32_t cols = 0;  // head_dim for token buffers
-  std::optional<BufferId> parent;  // set for row views (always a root buffer)
+  OptionalId<BufferId> parent;     // set for row views (always a root buffer)
   std::uint32_t row_offset = 0;    // first row of the view within parent
 
   std::uint64_t elements() const { return std::uint64_t{rows} * heads * cols; }
@@ -220,7 +221,9 @@ class ProgramBuilder {
  public:
   explicit ProgramBuilder(std::uint32_t num_ranks, std::uint32_t q_per_kv = 1);
 
-  // Read access to what has been built so far.
+  // Read access to what has been built so far. References into it (e.g.
+  // `const Buffer&`) are invalidated by the next buffer or op created: copy
+  // the record (`const Buffer b = program().buffer(id)`) when building on.
   const Program& program() const { return p_; }
 
   // Interned tables.
@@ -263,8 +266,14 @@ class ProgramBuilder {
                 const Deps& deps = {});
   OpId copy(StreamId s, BufferId src, BufferId dst, const Deps& deps = {});
   OpId accumulate(StreamId s, BufferId src, BufferId dst, const Deps& deps = {});
+  // A message of one or more buffers (one NCCL group of sends: one launch,
+  // one latency); the k-th buffer of a Send lands in the k-th of its Recv.
   OpId send(StreamId s, BufferId buf, RankId dst, std::uint32_t tag, const Deps& deps = {});
+  OpId send(StreamId s, std::initializer_list<BufferId> bufs, RankId dst, std::uint32_t tag,
+            const Deps& deps = {});
   OpId recv(StreamId s, BufferId buf, RankId src, std::uint32_t tag, const Deps& deps = {});
+  OpId recv(StreamId s, std::initializer_list<BufferId> bufs, RankId src, std::uint32_t tag,
+            const Deps& deps = {});
   OpId collective(StreamId s, CollectiveSpec spec, GroupId group, BufferId in, BufferId out,
                   const Deps& deps = {});
   // Any kind with its operands in OperandSpec order (used by the typed
@@ -289,6 +298,17 @@ class ProgramBuilder {
   std::unordered_map<std::string, NameId> name_index_;
   std::unordered_multimap<std::uint64_t, LayoutId> layout_index_;
   std::unordered_map<std::string, GroupId> group_index_;
+  // Row slices of interned layouts (row views of many buffers share them).
+  struct SliceKey {
+    std::uint32_t layout, offset, count;
+    bool operator==(const SliceKey&) const = default;
+  };
+  struct SliceKeyHash {
+    std::size_t operator()(const SliceKey& k) const {
+      return (std::size_t{k.layout} * 0x9E3779B97F4A7C15ull) ^ (std::size_t{k.offset} << 32) ^ k.count;
+    }
+  };
+  std::unordered_map<SliceKey, LayoutId, SliceKeyHash> slice_index_;
 };
 
 }  // namespace spsim

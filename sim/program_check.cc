@@ -256,11 +256,10 @@ void check_buffer_order(const Program& p) {
       c[idx(o.stream)] = pos[idx(id)] + 1;
       last_on[idx(o.stream)] = i;
 
-      const auto& specs = op_kind_info(o.kind).operands;
       const auto operands = p.operands(id);
       // Reads first (an op may read and write one buffer, e.g. in-place all-reduce).
       for (std::size_t k = 0; k < operands.size(); ++k) {
-        if (specs[k].access == Access::kWrite) continue;
+        if (operand_access(o.kind, k) == Access::kWrite) continue;
         const BufferId root = p.root(operands[k]);
         State& st = state[idx(root)];
         if (st.writer == kNone) {
@@ -275,7 +274,7 @@ void check_buffer_order(const Program& p) {
         st.readers.push_back(id);
       }
       for (std::size_t k = 0; k < operands.size(); ++k) {
-        if (specs[k].access == Access::kRead) continue;
+        if (operand_access(o.kind, k) == Access::kRead) continue;
         const BufferId root = p.root(operands[k]);
         State& st = state[idx(root)];
         if (st.writer != kNone && !hb(OpId(st.writer), i))

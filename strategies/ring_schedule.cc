@@ -1,5 +1,8 @@
 #include "strategies/ring_schedule.h"
 
+#include <array>
+#include <map>
+
 namespace spsim {
 namespace {
 
@@ -9,12 +12,26 @@ struct Streams {
       : compute(b.stream("compute")), send(b.stream("send")), recv(b.stream("recv")) {}
 };
 
-// Rows of `buf` selected by `half` (a view, or the buffer itself).
-BufferId rows(ProgramBuilder& b, BufferId buf, RowHalf half) {
-  if (half == RowHalf::kAll) return buf;
-  const std::uint32_t n = b.program().buffer(buf).rows / 2;
-  return b.row_view(buf, half == RowHalf::kEarly ? 0 : n, n);
-}
+// Rows of a buffer selected by a RowHalf: the buffer itself or a row view,
+// made once per (buffer, half) so per-step selections of long-lived buffers
+// (q, out, dq, ...) do not create a view per step.
+class RowSelector {
+ public:
+  explicit RowSelector(ProgramBuilder& b) : b_(b) {}
+  BufferId operator()(BufferId buf, RowHalf half) {
+    if (half == RowHalf::kAll) return buf;
+    const auto key = std::make_pair(static_cast<std::uint32_t>(idx(buf)), half);
+    if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+    const std::uint32_t n = b_.program().buffer(buf).rows / 2;
+    const BufferId view = b_.row_view(buf, half == RowHalf::kEarly ? 0 : n, n);
+    cache_.emplace(key, view);
+    return view;
+  }
+
+ private:
+  ProgramBuilder& b_;
+  std::map<std::pair<std::uint32_t, RowHalf>, BufferId> cache_;
+};
 
 bool visible(const ProgramBuilder& b, BufferId q, BufferId k, bool causal) {
   const Program& p = b.program();
@@ -40,31 +57,35 @@ LayerForward ring_forward(ProgramBuilder& b, const LayerContext& ctx, const Laye
   for (std::uint32_t i = 0; i < P; ++i) {
     const RankId me = ctx.ranks[i], next = ctx.ranks[(i + 1) % P], prev = ctx.ranks[(i + P - 1) % P];
     const BufferId q = in.q[i];
-    const Buffer& qb = b.program().buffer(q);
+    const Buffer qb = b.program().buffer(q);
     f.out[i] = b.buffer_like(q, me, "out");
     f.lse[i] = b.token_buffer(me, "lse", DType::kF32, *qb.layout, qb.head_begin, qb.heads, 1);
     BufferId k = in.k[i], v = in.v[i];
     Deps kv_ready(in.ready[i]);
     std::optional<OpId> last_compute, prev_compute;  // compute ops of steps s-1 and s-2
     bool out_written = false;
+    struct Partial {
+      std::optional<BufferId> out, lse;
+    };
+    std::array<Partial, 3> partial{};  // by RowHalf
+    RowSelector rows(b);
     for (std::uint32_t s = 0; s < P; ++s) {
       b.set_step(s);
       BufferId k_next{}, v_next{};
-      std::optional<OpId> recv_k, recv_v;
+      std::optional<OpId> recv_kv;
       if (s + 1 < P) {
-        b.send(st.send, k, next, ring_tag(ctx.layer, RingMessage::kK, s), kv_ready);
-        b.send(st.send, v, next, ring_tag(ctx.layer, RingMessage::kV, s), kv_ready);
+        // K and V travel as one message (one batched NCCL group, as the reference does).
+        b.send(st.send, {k, v}, next, ring_tag(ctx.layer, RingMessage::kKV, s), kv_ready);
         // The block arriving now started on member i-s-1.
         const std::uint32_t owner = (i + 2 * P - s - 1) % P;
         k_next = b.buffer_like(in.k[owner], me, "k_recv");
         v_next = b.buffer_like(in.v[owner], me, "v_recv");
         // Double buffering: the block received now reuses the memory of the
         // block computed two steps ago.
-        recv_k = b.recv(st.recv, k_next, prev, ring_tag(ctx.layer, RingMessage::kK, s), {prev_compute});
-        recv_v = b.recv(st.recv, v_next, prev, ring_tag(ctx.layer, RingMessage::kV, s), {prev_compute});
+        recv_kv = b.recv(st.recv, {k_next, v_next}, prev, ring_tag(ctx.layer, RingMessage::kKV, s), {prev_compute});
       }
       const RingBlock blk = rule(i, s, P);
-      const BufferId qs = rows(b, q, blk.q), ks = rows(b, k, blk.kv), vs = rows(b, v, blk.kv);
+      const BufferId qs = rows(q, blk.q), ks = rows(k, blk.kv), vs = rows(v, blk.kv);
       std::optional<OpId> compute;
       if (visible(b, qs, ks, causal)) {
         Deps deps(kv_ready);
@@ -75,11 +96,17 @@ LayerForward ring_forward(ProgramBuilder& b, const LayerContext& ctx, const Laye
           compute = b.attn_fwd(st.compute, qs, ks, vs, f.out[i], f.lse[i], causal, deps);
           out_written = true;
         } else {
-          const BufferId part_out = b.buffer_like(qs, me, "part_out", DType::kF32);
-          const Buffer& qb = b.program().buffer(qs);
-          const BufferId part_lse = b.token_buffer(me, "part_lse", DType::kF32, *qb.layout, qb.head_begin, qb.heads, 1);
+          // One partial per rank and row selection, reused every step: the
+          // compute stream orders each step's write after the last merge read it.
+          Partial& part = partial[static_cast<std::size_t>(blk.q)];
+          if (!part.out) {
+            const Buffer qb = b.program().buffer(qs);
+            part.out = b.buffer_like(qs, me, "part_out", DType::kF32);
+            part.lse = b.token_buffer(me, "part_lse", DType::kF32, *qb.layout, qb.head_begin, qb.heads, 1);
+          }
+          const BufferId part_out = *part.out, part_lse = *part.lse;
           const OpId fwd = b.attn_fwd(st.compute, qs, ks, vs, part_out, part_lse, causal, deps);
-          compute = b.attn_merge(st.compute, rows(b, f.out[i], blk.q), rows(b, f.lse[i], blk.q),
+          compute = b.attn_merge(st.compute, rows(f.out[i], blk.q), rows(f.lse[i], blk.q),
                                  part_out, part_lse, {fwd});
         }
       }
@@ -90,7 +117,7 @@ LayerForward ring_forward(ProgramBuilder& b, const LayerContext& ctx, const Laye
       if (s + 1 < P) {
         k = k_next;
         v = v_next;
-        kv_ready = Deps{recv_k, recv_v};
+        kv_ready = Deps{recv_kv};
       }
     }
     if (!out_written) throw ProgramError("ring schedule: member " + std::to_string(i) + " computed nothing");
@@ -114,7 +141,7 @@ LayerBackward ring_backward(ProgramBuilder& b, const LayerContext& ctx, const La
   for (std::uint32_t i = 0; i < P; ++i) {
     const RankId me = ctx.ranks[i], next = ctx.ranks[(i + 1) % P], prev = ctx.ranks[(i + P - 1) % P];
     const BufferId q = in.q[i], out = fwd.out[i], lse = fwd.lse[i], dout = grad.dout[i];
-    const Buffer& qb = b.program().buffer(q);
+    const Buffer qb = b.program().buffer(q);
     const BufferId delta = b.token_buffer(me, "delta", DType::kF32, *qb.layout, qb.head_begin, qb.heads, 1);
     Deps prep_deps(fwd.done[i]);
     for (OpId d : grad.ready[i]) prep_deps.add(d);
@@ -129,51 +156,48 @@ LayerBackward ring_backward(ProgramBuilder& b, const LayerContext& ctx, const La
     BufferId dv = b.buffer_like(v, me, "dv_acc", DType::kF32, /*zero_init=*/true);
     Deps dkv_ready;
     std::optional<OpId> last_compute = prep, prev_compute;
+    RowSelector rows(b);
     for (std::uint32_t s = 0; s < P; ++s) {
       b.set_step(s);
       BufferId k_next{}, v_next{};
-      std::optional<OpId> recv_k, recv_v;
+      std::optional<OpId> recv_kv;
       if (s + 1 < P) {
-        b.send(st.send, k, next, ring_tag(ctx.layer, RingMessage::kK, s), kv_ready);
-        b.send(st.send, v, next, ring_tag(ctx.layer, RingMessage::kV, s), kv_ready);
+        b.send(st.send, {k, v}, next, ring_tag(ctx.layer, RingMessage::kKV, s), kv_ready);
         // The block arriving now started on member i-s-1.
         const std::uint32_t owner = (i + 2 * P - s - 1) % P;
         k_next = b.buffer_like(in.k[owner], me, "k_recv");
         v_next = b.buffer_like(in.v[owner], me, "v_recv");
-        recv_k = b.recv(st.recv, k_next, prev, ring_tag(ctx.layer, RingMessage::kK, s), {prev_compute});
-        recv_v = b.recv(st.recv, v_next, prev, ring_tag(ctx.layer, RingMessage::kV, s), {prev_compute});
+        recv_kv = b.recv(st.recv, {k_next, v_next}, prev, ring_tag(ctx.layer, RingMessage::kKV, s), {prev_compute});
       }
       const RingBlock blk = rule(i, s, P);
-      const BufferId qs = rows(b, q, blk.q), ks = rows(b, k, blk.kv), vs = rows(b, v, blk.kv);
+      const BufferId qs = rows(q, blk.q), ks = rows(k, blk.kv), vs = rows(v, blk.kv);
       Deps acc_ready(dkv_ready);
       if (visible(b, qs, ks, causal)) {
         Deps deps(kv_ready);
         for (OpId d : dkv_ready.ids()) deps.add(d);
         deps.add(last_compute);
-        const OpId op = b.attn_bwd(st.compute, qs, ks, vs, rows(b, dout, blk.q), rows(b, lse, blk.q),
-                                   rows(b, delta, blk.q), rows(b, g.dq[i], blk.q), rows(b, dk, blk.kv),
-                                   rows(b, dv, blk.kv), causal, deps);
+        const OpId op = b.attn_bwd(st.compute, qs, ks, vs, rows(dout, blk.q), rows(lse, blk.q),
+                                   rows(delta, blk.q), rows(g.dq[i], blk.q), rows(dk, blk.kv),
+                                   rows(dv, blk.kv), causal, deps);
         prev_compute = last_compute;
         last_compute = op;
         acc_ready = Deps{op};
       }
       if (P == 1) break;  // no ring: the accumulators are the gradients
       // Pass the accumulators on: after the last step they reach their owner.
-      b.send(st.send, dk, next, ring_tag(ctx.layer, RingMessage::kDK, s), acc_ready);
-      b.send(st.send, dv, next, ring_tag(ctx.layer, RingMessage::kDV, s), acc_ready);
+      b.send(st.send, {dk, dv}, next, ring_tag(ctx.layer, RingMessage::kDKV, s), acc_ready);
       // The accumulator arriving now belongs to the block of member i-s-1.
       const std::uint32_t owner = (i + 2 * P - s - 1) % P;
       const BufferId dk_next = b.buffer_like(in.k[owner], me, "dk_recv", DType::kF32);
       const BufferId dv_next = b.buffer_like(in.v[owner], me, "dv_recv", DType::kF32);
-      const OpId recv_dk = b.recv(st.recv, dk_next, prev, ring_tag(ctx.layer, RingMessage::kDK, s), {prev_compute});
-      const OpId recv_dv = b.recv(st.recv, dv_next, prev, ring_tag(ctx.layer, RingMessage::kDV, s), {prev_compute});
+      const OpId recv_dkv = b.recv(st.recv, {dk_next, dv_next}, prev, ring_tag(ctx.layer, RingMessage::kDKV, s), {prev_compute});
       dk = dk_next;
       dv = dv_next;
-      dkv_ready = Deps{recv_dk, recv_dv};
+      dkv_ready = Deps{recv_dkv};
       if (s + 1 < P) {
         k = k_next;
         v = v_next;
-        kv_ready = Deps{recv_k, recv_v};
+        kv_ready = Deps{recv_kv};
       }
     }
     g.dk[i] = dk;

@@ -15,6 +15,9 @@
 // (Q_i, KV_j) to the accumulator received with KV_j and passes it on; after P
 // steps each accumulator arrives at its owner. dQ accumulates locally.
 //
+// K and V travel as one message, and so do the dK, dV accumulators. The
+// partial (out, lse) buffers are allocated once per rank and reused.
+//
 // A RingBlockRule picks which rows of Q and of the visiting block a step
 // computes (zigzag computes halves); blocks the mask hides entirely are skipped.
 
@@ -41,7 +44,7 @@ LayerBackward ring_backward(ProgramBuilder& b, const LayerContext& ctx, const La
                             const RingBlockRule& rule);
 
 // Message tags: unique per (layer, message kind, step) for steps < 2^20.
-enum class RingMessage : std::uint32_t { kK, kV, kDK, kDV };
+enum class RingMessage : std::uint32_t { kKV, kDKV };
 std::uint32_t ring_tag(std::uint16_t layer, RingMessage kind, std::uint32_t step);
 
 }  // namespace spsim

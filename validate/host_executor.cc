@@ -75,7 +75,8 @@ class Executor {
           break;
         case LaunchUnit::Kind::kP2P: {
           const OpId send{u.id}, recv = m_.partner(send);
-          transfer(p_.operands(send)[0], p_.operands(recv)[0]);
+          const auto from = p_.operands(send), to = p_.operands(recv);
+          for (std::size_t k = 0; k < from.size(); ++k) transfer(from[k], to[k]);
           tracker.complete(send);
           tracker.complete(recv);
           break;
