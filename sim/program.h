@@ -162,6 +162,7 @@ class Program {
 
  private:
   friend class ProgramBuilder;
+  friend Program without_dependency(const Program&, OpId, OpId);
 
   std::uint32_t num_ranks_ = 0;
   std::uint32_t q_per_kv_ = 1;

@@ -27,9 +27,11 @@ struct Block {
   }
 };
 
-class Executor {
+}  // namespace
+
+class HostExecutor::Impl {
  public:
-  Executor(const Program& p, const CommMatching& m) : p_(p), m_(m) {
+  Impl(const Program& p, const CommMatching& m) : p_(p), m_(m) {
     storage_.resize(p.num_buffers());
     for (std::size_t i = 0; i < p.num_buffers(); ++i) {
       const Buffer& b = p.buffer(BufferId(static_cast<std::uint32_t>(i)));
@@ -91,6 +93,27 @@ class Executor {
     if (!tracker.all_complete())
       throw ProgramError("deadlock: " + std::to_string(p_.num_ops() - tracker.num_completed()) +
                          " ops never became runnable (run check_program for details)");
+  }
+
+  void set_buffer(BufferId id, const std::vector<double>& values) {
+    const Buffer& b = p_.buffer(id);
+    if (values.size() != b.elements())
+      throw ProgramError("set_buffer: " + p_.describe_buffer(id) + " has " + std::to_string(b.elements()) +
+                         " elements, got " + std::to_string(values.size()));
+    std::size_t e = 0;
+    for (std::uint32_t r = 0; r < b.rows; ++r)
+      for (std::uint32_t h = 0; h < b.heads; ++h)
+        for (std::uint32_t c = 0; c < b.cols; ++c) at(id, r, h, c) = values[e++];
+  }
+
+  std::vector<double> buffer(BufferId id) {
+    const Buffer& b = p_.buffer(id);
+    std::vector<double> out;
+    out.reserve(b.elements());
+    for (std::uint32_t r = 0; r < b.rows; ++r)
+      for (std::uint32_t h = 0; h < b.heads; ++h)
+        for (std::uint32_t c = 0; c < b.cols; ++c) out.push_back(at(id, r, h, c));
+    return out;
   }
 
   TensorMap collect_outputs(const TensorMap& inputs) {
@@ -532,12 +555,19 @@ class Executor {
   std::unordered_map<std::size_t, std::unordered_map<std::uint64_t, std::uint32_t>> row_cache_;
 };
 
-}  // namespace
+HostExecutor::HostExecutor(const Program& program, const CommMatching& matching)
+    : impl_(std::make_unique<Impl>(program, matching)) {}
+HostExecutor::~HostExecutor() = default;
+void HostExecutor::load_inputs(const TensorMap& inputs) { impl_->load_inputs(inputs); }
+void HostExecutor::set_buffer(BufferId buffer, const std::vector<double>& values) { impl_->set_buffer(buffer, values); }
+void HostExecutor::run(std::uint64_t order_seed) { impl_->run(order_seed); }
+std::vector<double> HostExecutor::buffer(BufferId buffer) const { return impl_->buffer(buffer); }
+TensorMap HostExecutor::collect_outputs(const TensorMap& inputs) { return impl_->collect_outputs(inputs); }
 
 TensorMap run_on_host(const Program& program, const CommMatching& matching,
                       const TensorMap& inputs, const HostRunOptions& options) {
   if (inputs.empty()) throw ProgramError("run_on_host needs at least one input tensor");
-  Executor ex(program, matching);
+  HostExecutor ex(program, matching);
   ex.load_inputs(inputs);
   ex.run(options.order_seed);
   return ex.collect_outputs(inputs);

@@ -12,6 +12,8 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <vector>
 
 #include "sim/comm_matching.h"
 #include "sim/program.h"
@@ -23,6 +25,31 @@ using TensorMap = std::map<Tensor, GlobalTensor>;
 
 struct HostRunOptions {
   std::uint64_t order_seed = 0;  // seeds the choice among launchable units
+};
+
+// Step-by-step access to the executor (tests inspect single buffers).
+class HostExecutor {
+ public:
+  // `program` and `matching` must outlive the executor.
+  HostExecutor(const Program& program, const CommMatching& matching);
+  ~HostExecutor();
+  HostExecutor(const HostExecutor&) = delete;
+  HostExecutor& operator=(const HostExecutor&) = delete;
+
+  // Fills the input-bound buffers from global tensors (see run_on_host).
+  void load_inputs(const TensorMap& inputs);
+  // Sets a buffer's contents directly, in [rows, heads, cols] row-major order.
+  void set_buffer(BufferId buffer, const std::vector<double>& values);
+  // Runs every op once, in a random order allowed by streams and deps.
+  void run(std::uint64_t order_seed);
+  // A buffer's contents, [rows, heads, cols] row-major.
+  std::vector<double> buffer(BufferId buffer) const;
+  // The output-bound tensors, shaped like `inputs` (see run_on_host).
+  TensorMap collect_outputs(const TensorMap& inputs);
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 // Fills every input-bound buffer from `inputs` (by position and global head),
