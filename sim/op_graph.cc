@@ -34,8 +34,8 @@ OpGraph::OpGraph(const Program& p) {
 }
 
 ReadyTracker::ReadyTracker(const Program& program, const OpGraph& graph,
-                           const CommMatching& matching)
-    : program_(program), graph_(graph), matching_(matching) {
+                           const CommMatching& matching, bool log_ready)
+    : program_(program), graph_(graph), matching_(matching), log_ready_(log_ready) {
   const std::size_t n = program.num_ops();
   pending_.resize(n);
   arrived_.assign(n, 0);
@@ -48,6 +48,7 @@ ReadyTracker::ReadyTracker(const Program& program, const OpGraph& graph,
 }
 
 void ReadyTracker::on_ready(OpId id) {
+  if (log_ready_) ready_log_.push_back(id);
   const Op& o = program_.op(id);
   switch (o.kind) {
     case OpKind::kSend:
@@ -69,6 +70,11 @@ void ReadyTracker::on_ready(OpId id) {
 void ReadyTracker::take_launchable(std::vector<LaunchUnit>& out) {
   out.insert(out.end(), fresh_.begin(), fresh_.end());
   fresh_.clear();
+}
+
+void ReadyTracker::take_ready(std::vector<OpId>& out) {
+  out.insert(out.end(), ready_log_.begin(), ready_log_.end());
+  ready_log_.clear();
 }
 
 void ReadyTracker::complete(OpId id) {

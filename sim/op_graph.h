@@ -64,11 +64,15 @@ struct LaunchUnit {
 class ReadyTracker {
  public:
   // `graph` and `matching` must describe `program` and outlive the tracker.
-  ReadyTracker(const Program& program, const OpGraph& graph, const CommMatching& matching);
+  ReadyTracker(const Program& program, const OpGraph& graph, const CommMatching& matching,
+               bool log_ready = false);
 
   // Appends the units that became launchable since the last call; each unit is
   // reported exactly once.
   void take_launchable(std::vector<LaunchUnit>& out);
+  // With log_ready: appends the ops whose predecessors all completed since the
+  // last call (also communication ops still waiting for their partners).
+  void take_ready(std::vector<OpId>& out);
   // Marks one op complete (each op exactly once, after its unit was launched).
   void complete(OpId id);
 
@@ -90,6 +94,8 @@ class ReadyTracker {
   std::vector<std::uint8_t> arrived_;    // per Send op: members of its pair ready (0..2)
   std::vector<std::uint32_t> inst_arrived_;  // per collective instance: members ready
   std::vector<LaunchUnit> fresh_;
+  bool log_ready_ = false;
+  std::vector<OpId> ready_log_;
   std::size_t completed_ = 0;
 };
 

@@ -1,0 +1,102 @@
+#include "sim/analytical_network.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "costmodel/collective_choice.h"
+#include "costmodel/collective_closed_form.h"
+#include "costmodel/collective_flows.h"
+#include "costmodel/link_model.h"
+
+namespace spsim {
+
+AnalyticalNetwork::AnalyticalNetwork(const Topology& topology, const LinkModel& links,
+                                     const NetworkOptions& options)
+    : topo_(topology), links_(links), options_(options) {
+  usage_.bytes.assign(topology.num_links(), 0.0);
+  usage_.busy_s.assign(topology.num_links(), 0.0);
+  busy_until_.assign(topology.num_links(), 0.0);
+  if (options.record_rate_series) usage_.rate_series.resize(topology.num_links());
+}
+
+void AnalyticalNetwork::account(DeviceId a, DeviceId b, double bytes, double start, double end) {
+  const auto route = topo_.route(a, b);
+  const double rate = end > start ? bytes / (end - start) : 0.0;
+  for (LinkId l : route) {
+    usage_.bytes[l] += bytes;
+    // Intervals start in non-decreasing time order, so the union grows at the end.
+    const double from = std::max(start, busy_until_[l]);
+    if (end > from) usage_.busy_s[l] += end - from;
+    busy_until_[l] = std::max(busy_until_[l], end);
+    if (options_.record_rate_series) {
+      // Without contention transfers on a link add up; the series records each
+      // transfer's own rate as a step (start: +rate, end: -rate), merged later.
+      usage_.rate_series[l].emplace_back(start, rate);
+      usage_.rate_series[l].emplace_back(end, -rate);
+    }
+  }
+}
+
+void AnalyticalNetwork::start_transfer(std::uint64_t tag, DeviceId a, DeviceId b, double bytes, double now) {
+  const AlphaBeta ab = links_.route(topo_, a, b);
+  const double end = now + ab.seconds(bytes);
+  account(a, b, bytes, now, end);
+  CommRecord r{tag, now, end, std::nullopt};
+  // The route's narrowest link bounds the transfer.
+  double narrowest = std::numeric_limits<double>::infinity();
+  for (LinkId l : topo_.route(a, b)) {
+    const double bw = links_.link(topo_.link(l)).beta_bytes_per_s;
+    if (bw < narrowest) {
+      narrowest = bw;
+      r.bottleneck = l;
+    }
+  }
+  pending_.push({end, seq_++, r});
+}
+
+void AnalyticalNetwork::start_collective(std::uint64_t tag, CollectiveKind kind,
+                                         std::span<const DeviceId> members, double bytes_per_member,
+                                         std::uint32_t root, double now) {
+  const auto n = static_cast<std::uint32_t>(members.size());
+  const CollectiveAlgorithm algo = choose_collective_algorithm(kind, members, topo_, bytes_per_member);
+  const auto phases = collective_flows(kind, algo, n, bytes_per_member, root);
+  // alpha and beta of the slowest pair the algorithm uses.
+  double alpha = 0, beta = std::numeric_limits<double>::infinity();
+  std::optional<LinkId> bottleneck;
+  for (const FlowPhase& ph : phases)
+    for (const Flow& f : ph.flows) {
+      const AlphaBeta ab = links_.route(topo_, members[f.src], members[f.dst]);
+      alpha = std::max(alpha, ab.alpha_s);
+      if (ab.beta_bytes_per_s < beta) {
+        beta = ab.beta_bytes_per_s;
+        double narrowest = std::numeric_limits<double>::infinity();
+        for (LinkId l : topo_.route(members[f.src], members[f.dst])) {
+          const double bw = links_.link(topo_.link(l)).beta_bytes_per_s;
+          if (bw < narrowest) {
+            narrowest = bw;
+            bottleneck = l;
+          }
+        }
+      }
+    }
+  const double seconds =
+      phases.empty() ? 0.0 : collective_seconds(kind, algo, n, bytes_per_member, alpha, beta);
+  const double end = now + seconds;
+  for (const FlowPhase& ph : phases)
+    for (const Flow& f : ph.flows) account(members[f.src], members[f.dst], f.bytes, now, end);
+  pending_.push({end, seq_++, CommRecord{tag, now, end, bottleneck}});
+}
+
+std::optional<double> AnalyticalNetwork::next_completion() {
+  if (pending_.empty()) return std::nullopt;
+  return pending_.top().end_s;
+}
+
+void AnalyticalNetwork::advance_to(double t, std::vector<CommRecord>& completed) {
+  while (!pending_.empty() && pending_.top().end_s <= t) {
+    completed.push_back(pending_.top().record);
+    pending_.pop();
+  }
+}
+
+}  // namespace spsim

@@ -1,0 +1,240 @@
+#include "sim/engine.h"
+
+#include <algorithm>
+#include <queue>
+
+#include "sim/input_error.h"
+#include "sim/op_graph.h"
+
+namespace spsim {
+namespace {
+
+constexpr std::uint64_t kCollectiveTag = 1ull << 63;
+
+// Compute kernels running on one device, processor-shared.
+struct DeviceState {
+  struct Running {
+    OpId op;
+    double remaining_s;  // solo seconds left at updated_s
+  };
+  std::vector<Running> running;
+  std::uint32_t comm_active = 0;
+  double updated_s = 0;
+  std::uint32_t version = 0;
+  double slowdown = 1;
+
+  // Progress rate of each running kernel, in solo seconds per second.
+  double rate() const {
+    return (1.0 / static_cast<double>(running.size())) / (comm_active > 0 ? slowdown : 1.0);
+  }
+};
+
+struct ComputeEvent {
+  double t;
+  std::uint64_t seq;
+  DeviceId device;
+  std::uint32_t version;
+  OpId op;
+  bool operator>(const ComputeEvent& o) const { return t != o.t ? t > o.t : seq > o.seq; }
+};
+
+class Engine {
+ public:
+  explicit Engine(const EngineInput& in)
+      : in_(in), p_(in.program), m_(in.matching), graph_(p_), tracker_(p_, graph_, m_, /*log_ready=*/true) {
+    place();
+    devices_.resize(in.topology.num_devices());
+    for (DeviceId d = 0; d < devices_.size(); ++d) devices_[d].slowdown = 1.0;
+    for (DeviceId d : placement_) devices_[d].slowdown = in.costs.comm_slowdown(d);
+    tl_.ops.assign(p_.num_ops(), OpTiming{});
+    tl_.placement = placement_;
+    tl_.network_model = std::string(in.network.name());
+  }
+
+  Timeline run() {
+    double now = 0;
+    launch_new(now);
+    while (true) {
+      const std::optional<double> t_compute = next_compute();
+      const std::optional<double> t_network = in_.network.next_completion();
+      if (!t_compute && !t_network) break;
+      now = t_compute && t_network ? std::min(*t_compute, *t_network) : t_compute ? *t_compute : *t_network;
+      if (t_network && *t_network <= now) {
+        records_.clear();
+        in_.network.advance_to(now, records_);
+        for (const CommRecord& r : records_) finish_comm(r, now);
+      }
+      while (!compute_.empty() && compute_.top().t <= now) {
+        const ComputeEvent e = compute_.top();
+        compute_.pop();
+        if (e.version != devices_[e.device].version) continue;
+        finish_compute(e.device, e.op, now);
+      }
+      launch_new(now);
+    }
+    if (!tracker_.all_complete())
+      throw ProgramError("deadlock: " + std::to_string(p_.num_ops() - tracker_.num_completed()) +
+                         " ops never ran (run check_program for details)");
+    for (const OpTiming& t : tl_.ops) tl_.makespan_s = std::max(tl_.makespan_s, t.end_s);
+    tl_.links = in_.network.usage();
+    return std::move(tl_);
+  }
+
+ private:
+  void place() {
+    const std::uint32_t devices = in_.topology.num_devices();
+    if (in_.placement.empty()) {
+      if (p_.num_ranks() > devices)
+        throw InputError("placement", "the program has " + std::to_string(p_.num_ranks()) +
+                                          " ranks but the topology has " + std::to_string(devices) + " devices");
+      for (RankId r = 0; r < p_.num_ranks(); ++r) placement_.push_back(r);
+      return;
+    }
+    if (in_.placement.size() < p_.num_ranks())
+      throw InputError("placement", "gives devices for " + std::to_string(in_.placement.size()) + " of " +
+                                        std::to_string(p_.num_ranks()) + " ranks");
+    for (RankId r = 0; r < p_.num_ranks(); ++r) {
+      if (in_.placement[r] >= devices)
+        throw InputError("placement", "rank " + std::to_string(r) + " on device " +
+                                          std::to_string(in_.placement[r]) + ", but the topology has " +
+                                          std::to_string(devices) + " devices");
+      placement_.push_back(in_.placement[r]);
+    }
+  }
+
+  std::optional<double> next_compute() {
+    while (!compute_.empty()) {
+      const ComputeEvent& e = compute_.top();
+      if (e.version == devices_[e.device].version) return e.t;
+      compute_.pop();
+    }
+    return std::nullopt;
+  }
+
+  // Brings the running kernels of a device up to `now` at their old rate.
+  void settle(DeviceState& d, double now) {
+    if (!d.running.empty()) {
+      const double done = (now - d.updated_s) * d.rate();
+      for (auto& r : d.running) r.remaining_s = std::max(0.0, r.remaining_s - done);
+    }
+    d.updated_s = now;
+  }
+  // Queues the completion of every running kernel at the device's new rate.
+  void reschedule(DeviceId dev, double now) {
+    DeviceState& d = devices_[dev];
+    ++d.version;
+    if (d.running.empty()) return;
+    const double rate = d.rate();
+    for (const auto& r : d.running) compute_.push({now + r.remaining_s / rate, seq_++, dev, d.version, r.op});
+  }
+
+  void comm_begins(DeviceId dev, double now) {
+    DeviceState& d = devices_[dev];
+    settle(d, now);
+    ++d.comm_active;
+    if (d.comm_active == 1 && !d.running.empty()) reschedule(dev, now);
+  }
+  void comm_ends(DeviceId dev, double now) {
+    DeviceState& d = devices_[dev];
+    settle(d, now);
+    --d.comm_active;
+    if (d.comm_active == 0 && !d.running.empty()) reschedule(dev, now);
+  }
+
+  void finish_compute(DeviceId dev, OpId op, double now) {
+    DeviceState& d = devices_[dev];
+    settle(d, now);
+    const auto it = std::find_if(d.running.begin(), d.running.end(), [&](const auto& r) { return r.op == op; });
+    d.running.erase(it);
+    reschedule(dev, now);
+    tl_.ops[idx(op)].end_s = now;
+    tracker_.complete(op);
+  }
+
+  void finish_comm(const CommRecord& r, double now) {
+    auto finish = [&](OpId op) {
+      tl_.ops[idx(op)].end_s = now;
+      if (r.bottleneck) tl_.bottleneck.emplace_back(op, *r.bottleneck);
+      comm_ends(placement_[p_.op(op).rank], now);
+      tracker_.complete(op);
+    };
+    if (r.tag & kCollectiveTag) {
+      for (OpId op : m_.members(static_cast<std::uint32_t>(r.tag & ~kCollectiveTag))) finish(op);
+    } else {
+      const OpId send{static_cast<std::uint32_t>(r.tag)};
+      finish(send);
+      finish(m_.partner(send));
+    }
+  }
+
+  void launch_new(double now) {
+    ready_.clear();
+    tracker_.take_ready(ready_);
+    for (OpId op : ready_) tl_.ops[idx(op)].ready_s = now;
+    units_.clear();
+    tracker_.take_launchable(units_);
+    for (const LaunchUnit& u : units_) launch(u, now);
+  }
+
+  void launch(const LaunchUnit& u, double now) {
+    switch (u.kind) {
+      case LaunchUnit::Kind::kOp: {
+        const OpId op{u.id};
+        tl_.ops[idx(op)].start_s = now;
+        const DeviceId dev = placement_[p_.op(op).rank];
+        DeviceState& d = devices_[dev];
+        settle(d, now);
+        d.running.push_back({op, in_.costs.op_seconds(op)});
+        reschedule(dev, now);
+        break;
+      }
+      case LaunchUnit::Kind::kP2P: {
+        const OpId send{u.id}, recv = m_.partner(send);
+        double bytes = 0;
+        for (BufferId b : p_.operands(send)) bytes += static_cast<double>(p_.buffer(b).bytes());
+        const DeviceId a = placement_[p_.op(send).rank], b = placement_[p_.op(recv).rank];
+        tl_.ops[idx(send)].start_s = now;
+        tl_.ops[idx(recv)].start_s = now;
+        comm_begins(a, now);
+        comm_begins(b, now);
+        in_.network.start_transfer(u.id, a, b, bytes, now);
+        break;
+      }
+      case LaunchUnit::Kind::kCollective: {
+        const auto members = m_.members(u.id);
+        devices_of_.clear();
+        for (OpId op : members) {
+          tl_.ops[idx(op)].start_s = now;
+          devices_of_.push_back(placement_[p_.op(op).rank]);
+          comm_begins(devices_of_.back(), now);
+        }
+        const Op& first = p_.op(members[0]);
+        const CollectiveSpec spec = CollectiveSpec::decode(first.tag);
+        const double bytes = static_cast<double>(p_.buffer(p_.operands(members[0])[0]).bytes());
+        in_.network.start_collective(kCollectiveTag | u.id, spec.kind, devices_of_, bytes, spec.root, now);
+        break;
+      }
+    }
+  }
+
+  const EngineInput& in_;
+  const Program& p_;
+  const CommMatching& m_;
+  OpGraph graph_;
+  ReadyTracker tracker_;
+  std::vector<DeviceId> placement_;
+  std::vector<DeviceState> devices_;
+  std::priority_queue<ComputeEvent, std::vector<ComputeEvent>, std::greater<>> compute_;
+  std::uint64_t seq_ = 0;
+  Timeline tl_;
+  std::vector<OpId> ready_;
+  std::vector<LaunchUnit> units_;
+  std::vector<CommRecord> records_;
+  std::vector<DeviceId> devices_of_;
+};
+
+}  // namespace
+
+Timeline simulate(const EngineInput& input) { return Engine(input).run(); }
+
+}  // namespace spsim

@@ -1,0 +1,277 @@
+#include "sim/flow_network.h"
+
+#include <algorithm>
+#include <cassert>
+#include <limits>
+
+#include "costmodel/collective_choice.h"
+#include "costmodel/collective_flows.h"
+#include "costmodel/link_model.h"
+
+namespace spsim {
+
+FlowNetwork::FlowNetwork(const Topology& topology, const LinkModel& links, const NetworkOptions& options)
+    : topo_(topology), links_(links), options_(options) {
+  const std::size_t L = topology.num_links();
+  capacity_.resize(L);
+  for (LinkId l = 0; l < L; ++l) capacity_[l] = links.link(topology.link(l)).beta_bytes_per_s;
+  on_link_.resize(L);
+  link_mark_.assign(L, 0);
+  cap_left_.assign(L, 0);
+  unfixed_on_.assign(L, 0);
+  link_rate_.assign(L, 0);
+  usage_.bytes.assign(L, 0);
+  usage_.busy_s.assign(L, 0);
+  active_count_.assign(L, 0);
+  busy_since_.assign(L, 0);
+  if (options.record_rate_series) usage_.rate_series.resize(L);
+}
+
+void FlowNetwork::push(double t, std::uint32_t flow, EventType type) {
+  events_.push({t, seq_++, flow, flows_[flow].version, type});
+}
+
+std::uint32_t FlowNetwork::new_job(std::uint64_t tag, double now) {
+  std::uint32_t j;
+  if (!free_jobs_.empty()) {
+    j = free_jobs_.back();
+    free_jobs_.pop_back();
+    jobs_[j] = Job{};
+  } else {
+    j = static_cast<std::uint32_t>(jobs_.size());
+    jobs_.emplace_back();
+  }
+  jobs_[j].tag = tag;
+  jobs_[j].start_s = now;
+  return j;
+}
+
+void FlowNetwork::start_flow(std::uint32_t job, DeviceId a, DeviceId b, double bytes) {
+  std::uint32_t f;
+  if (!free_flows_.empty()) {
+    f = free_flows_.back();
+    free_flows_.pop_back();
+  } else {
+    f = static_cast<std::uint32_t>(flows_.size());
+    flows_.emplace_back();
+  }
+  FlowState& fs = flows_[f];
+  const std::uint32_t version = fs.version + 1;
+  fs = FlowState{};
+  fs.version = version;
+  fs.links = topo_.route(a, b);
+  fs.bytes = bytes;
+  fs.remaining = bytes;
+  fs.job = job;
+  fs.state = FlowPhaseState::kLatency;
+  ++jobs_[job].outstanding;
+  push(now_ + links_.route(topo_, a, b).alpha_s, f, EventType::kLatencyEnd);
+}
+
+void FlowNetwork::start_transfer(std::uint64_t tag, DeviceId a, DeviceId b, double bytes, double now) {
+  assert(now >= now_);
+  now_ = now;
+  const std::uint32_t j = new_job(tag, now);
+  start_flow(j, a, b, bytes);
+}
+
+void FlowNetwork::start_collective(std::uint64_t tag, CollectiveKind kind, std::span<const DeviceId> members,
+                                   double bytes_per_member, std::uint32_t root, double now) {
+  assert(now >= now_);
+  now_ = now;
+  const std::uint32_t j = new_job(tag, now);
+  const auto n = static_cast<std::uint32_t>(members.size());
+  const CollectiveAlgorithm algo = choose_collective_algorithm(kind, members, topo_, bytes_per_member);
+  for (const FlowPhase& ph : collective_flows(kind, algo, n, bytes_per_member, root)) {
+    auto& out = jobs_[j].phases.emplace_back();
+    for (const Flow& fl : ph.flows) out.emplace_back(members[fl.src], members[fl.dst], fl.bytes);
+  }
+  start_phase(j);
+}
+
+void FlowNetwork::start_phase(std::uint32_t j) {
+  // Skips empty phases; a job with no phase left completes at the next advance.
+  while (jobs_[j].phase < jobs_[j].phases.size() && jobs_[j].phases[jobs_[j].phase].empty()) ++jobs_[j].phase;
+  if (jobs_[j].phase == jobs_[j].phases.size()) {
+    // Nothing to move (a one-member collective): complete now via a zero flow-free event.
+    jobs_[j].outstanding = 0;
+    start_flow(j, 0, 0, 0.0);  // route(0,0) is empty: a zero-length, zero-latency flow
+    return;
+  }
+  const auto phase = jobs_[j].phases[jobs_[j].phase];  // copy: start_flow may grow jobs_
+  for (const auto& [a, b, bytes] : phase) start_flow(j, a, b, bytes);
+}
+
+void FlowNetwork::set_link_active(LinkId l, int delta) {
+  if (delta > 0) {
+    if (active_count_[l]++ == 0) busy_since_[l] = now_;
+  } else if (--active_count_[l] == 0) {
+    usage_.busy_s[l] += now_ - busy_since_[l];
+  }
+}
+
+void FlowNetwork::activate(std::uint32_t f) {
+  FlowState& fs = flows_[f];
+  fs.state = FlowPhaseState::kActive;
+  fs.t0 = now_;
+  fs.rate = 0;
+  for (LinkId l : fs.links) {
+    on_link_[l].push_back(f);
+    set_link_active(l, +1);
+    dirty_.push_back(l);
+  }
+}
+
+void FlowNetwork::finish_flow(std::uint32_t f, std::vector<CommRecord>& completed) {
+  FlowState& fs = flows_[f];
+  for (LinkId l : fs.links) {
+    auto& v = on_link_[l];
+    const auto it = std::find(v.begin(), v.end(), f);
+    assert(it != v.end());
+    *it = v.back();
+    v.pop_back();
+    usage_.bytes[l] += fs.bytes;
+    set_link_active(l, -1);
+    dirty_.push_back(l);
+  }
+  ++fs.version;  // invalidates queued events of this slot
+  free_flows_.push_back(f);
+  Job& job = jobs_[fs.job];
+  if (fs.bottleneck) job.bottleneck = fs.bottleneck;
+  const std::uint32_t j = fs.job;
+  if (--job.outstanding > 0) return;
+  ++job.phase;
+  if (job.phase < job.phases.size()) {
+    start_phase(j);
+    return;
+  }
+  completed.push_back(CommRecord{job.tag, job.start_s, now_, job.bottleneck});
+  jobs_[j].phases.clear();
+  free_jobs_.push_back(j);
+}
+
+// Max-min fairness by progressive filling, over the flows connected (through
+// shared links) to the links that changed. Ties go to the lowest link id.
+void FlowNetwork::reshare() {
+  if (dirty_.empty()) return;
+  ++epoch_;
+  if (flow_mark_.size() < flows_.size()) flow_mark_.resize(flows_.size(), 0);
+  std::vector<LinkId> comp_links;
+  std::vector<std::uint32_t> comp_flows;
+  std::vector<LinkId> stack;
+  for (LinkId l : dirty_)
+    if (link_mark_[l] != epoch_) {
+      link_mark_[l] = epoch_;
+      stack.push_back(l);
+    }
+  dirty_.clear();
+  while (!stack.empty()) {
+    const LinkId l = stack.back();
+    stack.pop_back();
+    comp_links.push_back(l);
+    for (std::uint32_t f : on_link_[l]) {
+      if (flow_mark_[f] == epoch_) continue;
+      flow_mark_[f] = epoch_;
+      comp_flows.push_back(f);
+      for (LinkId m : flows_[f].links)
+        if (link_mark_[m] != epoch_) {
+          link_mark_[m] = epoch_;
+          stack.push_back(m);
+        }
+    }
+  }
+  std::sort(comp_links.begin(), comp_links.end());
+  std::sort(comp_flows.begin(), comp_flows.end());
+  for (LinkId l : comp_links) {
+    cap_left_[l] = capacity_[l];
+    unfixed_on_[l] = static_cast<std::uint32_t>(on_link_[l].size());
+  }
+  // New rates into a scratch map (flow_mark_ reused: epoch + 1 marks "fixed").
+  std::vector<std::pair<std::uint32_t, double>> new_rate;
+  new_rate.reserve(comp_flows.size());
+  std::vector<std::optional<LinkId>> new_bottleneck;
+  new_bottleneck.reserve(comp_flows.size());
+  std::size_t fixed = 0;
+  const std::uint32_t fixed_mark = ++epoch_;
+  while (fixed < comp_flows.size()) {
+    LinkId best = 0;
+    double best_share = std::numeric_limits<double>::infinity();
+    for (LinkId l : comp_links) {
+      if (unfixed_on_[l] == 0) continue;
+      const double share = std::max(0.0, cap_left_[l]) / unfixed_on_[l];
+      if (share < best_share) {
+        best_share = share;
+        best = l;
+      }
+    }
+    assert(best_share < std::numeric_limits<double>::infinity());
+    for (std::uint32_t f : on_link_[best]) {
+      if (flow_mark_[f] == fixed_mark) continue;
+      flow_mark_[f] = fixed_mark;
+      ++fixed;
+      new_rate.emplace_back(f, best_share);
+      new_bottleneck.push_back(best);
+      for (LinkId m : flows_[f].links) {
+        cap_left_[m] -= best_share;
+        --unfixed_on_[m];
+      }
+    }
+  }
+  for (std::size_t i = 0; i < new_rate.size(); ++i) {
+    const auto [f, rate] = new_rate[i];
+    FlowState& fs = flows_[f];
+    fs.bottleneck = new_bottleneck[i];
+    if (rate == fs.rate) continue;
+    fs.remaining = std::max(0.0, fs.remaining - fs.rate * (now_ - fs.t0));
+    fs.t0 = now_;
+    fs.rate = rate;
+    ++fs.version;
+    push(rate > 0 ? now_ + fs.remaining / rate : std::numeric_limits<double>::infinity(), f, EventType::kDone);
+  }
+  if (options_.record_rate_series)
+    for (LinkId l : comp_links) {
+      double total = 0;
+      for (std::uint32_t f : on_link_[l]) total += flows_[f].rate;
+      if (total != link_rate_[l]) {
+        link_rate_[l] = total;
+        usage_.rate_series[l].emplace_back(now_, total);
+      }
+    }
+}
+
+std::optional<double> FlowNetwork::next_completion() {
+  reshare();
+  while (!events_.empty()) {
+    const Event& e = events_.top();
+    const FlowState& fs = flows_[e.flow];
+    const bool live = e.version == fs.version &&
+                      (e.type == EventType::kLatencyEnd ? fs.state == FlowPhaseState::kLatency
+                                                        : fs.state == FlowPhaseState::kActive);
+    if (live) return e.t;
+    events_.pop();
+  }
+  return std::nullopt;
+}
+
+void FlowNetwork::advance_to(double t, std::vector<CommRecord>& completed) {
+  assert(t >= now_);
+  now_ = t;
+  while (!events_.empty() && events_.top().t <= t) {
+    const Event e = events_.top();
+    events_.pop();
+    FlowState& fs = flows_[e.flow];
+    if (e.version != fs.version) continue;
+    if (e.type == EventType::kLatencyEnd) {
+      if (fs.state != FlowPhaseState::kLatency) continue;
+      if (fs.bytes <= 0 || fs.links.empty()) {
+        finish_flow(e.flow, completed);  // nothing to move after the latency
+      } else {
+        activate(e.flow);
+      }
+    } else if (fs.state == FlowPhaseState::kActive) {
+      finish_flow(e.flow, completed);
+    }
+  }
+}
+
+}  // namespace spsim
