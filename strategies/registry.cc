@@ -12,9 +12,12 @@ struct Registry {
   std::vector<std::unique_ptr<Strategy>> owned;
   std::vector<const Strategy*> view;
   Registry() {
+    owned.push_back(make_rsa_strategy());
     owned.push_back(make_ring_strategy());
     owned.push_back(make_zigzag_strategy());
     owned.push_back(make_striped_strategy());
+    owned.push_back(make_allgather_strategy());
+    owned.push_back(make_ulysses_strategy());
     for (const auto& s : owned) view.push_back(s.get());
   }
 };

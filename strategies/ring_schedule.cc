@@ -57,7 +57,7 @@ LayerForward ring_forward(ProgramBuilder& b, const LayerContext& ctx, const Laye
   for (std::uint32_t i = 0; i < P; ++i) {
     const RankId me = ctx.ranks[i], next = ctx.ranks[(i + 1) % P], prev = ctx.ranks[(i + P - 1) % P];
     const BufferId q = in.q[i];
-    const Buffer qb = b.program().buffer(q);
+    const Buffer qb = b.program().buffer(q);  // a copy: buffer_like() below may move the buffer table
     f.out[i] = b.buffer_like(q, me, "out");
     f.lse[i] = b.token_buffer(me, "lse", DType::kF32, *qb.layout, qb.head_begin, qb.heads, 1);
     BufferId k = in.k[i], v = in.v[i];

@@ -8,8 +8,11 @@
 
 namespace spsim {
 
+std::unique_ptr<Strategy> make_rsa_strategy();
 std::unique_ptr<Strategy> make_ring_strategy();
 std::unique_ptr<Strategy> make_zigzag_strategy();
 std::unique_ptr<Strategy> make_striped_strategy();
+std::unique_ptr<Strategy> make_allgather_strategy();
+std::unique_ptr<Strategy> make_ulysses_strategy();
 
 }  // namespace spsim
