@@ -11,5 +11,8 @@ namespace spsim {
 std::unique_ptr<Strategy> make_ring_strategy();
 std::unique_ptr<Strategy> make_zigzag_strategy();
 std::unique_ptr<Strategy> make_striped_strategy();
+std::unique_ptr<Strategy> make_lasp1_strategy();
+std::unique_ptr<Strategy> make_lasp2_strategy();
+std::unique_ptr<Strategy> make_lasp2h_strategy();
 
 }  // namespace spsim
