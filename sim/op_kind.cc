@@ -29,6 +29,15 @@ constexpr OperandSpec kAccumulateOps[] = {{"src", R}, {"dst", U}};
 constexpr OperandSpec kSendOps[] = {{"buf", R}};
 constexpr OperandSpec kRecvOps[] = {{"buf", W}};
 constexpr OperandSpec kCollectiveOps[] = {{"in", R}, {"out", W}};
+constexpr OperandSpec kLinStateOps[] = {{"k", R}, {"v", R}, {"state", U}};
+constexpr OperandSpec kLinIntraOps[] = {{"q", R}, {"k", R}, {"v", R}, {"out", U}};
+constexpr OperandSpec kLinInterOps[] = {{"q", R}, {"state", R}, {"out", U}};
+constexpr OperandSpec kLinStateSumOps[] = {{"gathered", R}, {"out", W}};
+constexpr OperandSpec kLinIntraBwdOps[] = {{"q", R},  {"k", R},  {"v", R}, {"dout", R},
+                                           {"dq", U}, {"dk", U}, {"dv", U}};
+constexpr OperandSpec kLinInterBwdOps[] = {{"dout", R}, {"state", R}, {"dq", U}};
+constexpr OperandSpec kLinDStateOps[] = {{"q", R}, {"dout", R}, {"dstate", U}};
+constexpr OperandSpec kLinStateBwdOps[] = {{"k", R}, {"v", R}, {"dstate", R}, {"dk", U}, {"dv", U}};
 
 constexpr OpCategory C = OpCategory::kCompute, M = OpCategory::kMemory, X = OpCategory::kComm;
 
@@ -50,6 +59,14 @@ const std::array<OpKindInfo, kNumOpKinds> kInfo = {{
     {"send", X, kSendOps, true},
     {"recv", X, kRecvOps, true},
     {"collective", X, kCollectiveOps},
+    {"lin_state", C, kLinStateOps},
+    {"lin_intra", C, kLinIntraOps},
+    {"lin_inter", C, kLinInterOps},
+    {"lin_state_sum", M, kLinStateSumOps},
+    {"lin_intra_bwd", C, kLinIntraBwdOps},
+    {"lin_inter_bwd", C, kLinInterBwdOps},
+    {"lin_dstate", C, kLinDStateOps},
+    {"lin_state_bwd", C, kLinStateBwdOps},
 }};
 
 }  // namespace
@@ -94,6 +111,26 @@ std::string_view collective_kind_name(CollectiveKind kind) {
     case CollectiveKind::kBroadcast: return "broadcast";
   }
   return "?";
+}
+
+std::string_view state_range_name(StateRange range) {
+  switch (range) {
+    case StateRange::kBefore: return "before";
+    case StateRange::kAfter: return "after";
+    case StateRange::kOthers: return "others";
+    case StateRange::kAll: return "all";
+  }
+  return "?";
+}
+
+bool state_range_selects(StateRange range, std::uint32_t m, std::uint32_t j) {
+  switch (range) {
+    case StateRange::kBefore: return j < m;
+    case StateRange::kAfter: return j > m;
+    case StateRange::kOthers: return j != m;
+    case StateRange::kAll: return true;
+  }
+  return false;
 }
 
 }  // namespace spsim

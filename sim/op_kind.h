@@ -46,6 +46,49 @@
 //   Collective   in -> out over the group `peer`, CollectiveSpec in `tag`; see
 //                CollectiveKind. The k-th collective of a group on each member
 //                forms one instance.
+// Linear attention (causal: o_t = sum_{s<=t, same sequence} (q_t . k_s) v_s;
+// full: the sum runs over the whole sequence; no softmax, no scale, no
+// normalization). The mask comes from token positions exactly as for AttnFwd,
+// so the kinds work on any layout; GQA as above (query head h uses key/value
+// head h / q_per_kv). A *state* buffer has no token layout: its shape is
+// [n_seq * d_k, kv_heads, d_v] (ProgramBuilder::matrix_buffer), row block
+// [s * d_k, (s+1) * d_k) holding the d_k x d_v state of sequence id s (every
+// sequence id of the token operands must be < n_seq), its heads the global
+// key/value heads from head_begin. d_k is the cols of q/k, d_v the cols of v.
+// All linear kinds except LinStateSum accumulate (+=) into their outputs, so
+// those start zero_init (or hold an earlier partial sum).
+//   LinState     k, v; state += K^T V: state[s][:, h] += sum over rows r of
+//                k of sequence s of k[r, h]^T v[r, h] (outer products).
+//   LinIntra     q, k, v; out += the masked quadratic term over this block:
+//                out[t, h] += sum_{s in k visible to t} (q[t,h] . k[s,hk]) v[s,hk].
+//   LinInter     q, state; out += q . state: out[t, h] += q[t, h] M[seq t][:, hk]
+//                (1 x d_k times d_k x d_v), the inter-chunk term of a prefix.
+//   LinStateSum  gathered -> out (overwrites): gathered is n_members state
+//                blocks concatenated along rows (an AllGather of states, member
+//                j's state at rows [j R, (j+1) R) with R = out.rows); out = sum
+//                of the blocks j selected by StateRange(`tag`) relative to the
+//                member index m = `peer`: kBefore j < m (prefix), kAfter j > m
+//                (suffix), kOthers j != m, kAll every j. Empty selection: zeros.
+//   LinIntraBwd  q, k, v, dout; dq, dk, dv += the gradient of LinIntra's block
+//                (masked like the forward): with A[t,s] = q_t . k_s and
+//                dA[t,s] = dout_t . v_s over visible pairs, dq_t += sum_s dA k_s,
+//                dk_s += sum_t dA q_t, dv_s += sum_t A dout_t.
+//   LinInterBwd  dout, state; dq += dout M^T (gradient of LinInter wrt q):
+//                dq[t, h] += M[seq t][:, hk] dout[t, h].
+//   LinDState    q, dout; dstate += Q^T dO (gradient of LinInter wrt its
+//                state): dstate[s][:, hk] += sum over rows r of sequence s and
+//                query heads h of group hk of q[r,h]^T dout[r,h].
+//   LinStateBwd  k, v, dstate; dk += V dstate^T, dv += K dstate (gradient of
+//                LinState wrt k and v given the gradient dstate of the state):
+//                with D = dstate[seq r][:, h] (d_k x d_v), dk[r,h] += D v[r,h]
+//                and dv[r,h] += D^T k[r,h].
+// In LinState and LinStateBwd, h is a head of k (state head = k's global
+// head); in LinInter, LinInterBwd and LinDState, hk = h / q_per_kv for the
+// query head h. FLOPs as the executor computes them (n = Op::work, heads of
+// the first operand, a multiply-add = 2): LinState 2 n d_k d_v; LinIntra
+// 2 n (d_k + d_v); LinInter, LinInterBwd and LinDState 2 n d_k d_v;
+// LinIntraBwd 2 n (3 d_k + 2 d_v); LinStateBwd 4 n d_k d_v; LinStateSum adds
+// n blocks (reads n + writes 1 state).
 
 #include <array>
 #include <cstdint>
@@ -72,8 +115,16 @@ enum class OpKind : std::uint8_t {
   kSend,
   kRecv,
   kCollective,
+  kLinState,
+  kLinIntra,
+  kLinInter,
+  kLinStateSum,
+  kLinIntraBwd,
+  kLinInterBwd,
+  kLinDState,
+  kLinStateBwd,
 };
-inline constexpr std::size_t kNumOpKinds = static_cast<std::size_t>(OpKind::kCollective) + 1;
+inline constexpr std::size_t kNumOpKinds = static_cast<std::size_t>(OpKind::kLinStateBwd) + 1;
 
 enum class OpCategory : std::uint8_t { kCompute, kMemory, kComm };
 
@@ -129,5 +180,18 @@ struct CollectiveSpec {
 };
 
 std::string_view collective_kind_name(CollectiveKind kind);  // "all_gather", ...
+
+// Which gathered state blocks LinStateSum adds, relative to the member index m
+// stored in the op's `peer` (the value is the op's `tag`).
+enum class StateRange : std::uint8_t {
+  kBefore,  // j < m: the prefix state of a causal chunk
+  kAfter,   // j > m: the suffix of state gradients (causal backward)
+  kOthers,  // j != m: every other chunk (full mask)
+  kAll,     // every j
+};
+inline constexpr std::uint32_t kNumStateRanges = 4;
+std::string_view state_range_name(StateRange range);  // "before", "after", "others", "all"
+// True iff block j is selected for member m.
+bool state_range_selects(StateRange range, std::uint32_t m, std::uint32_t j);
 
 }  // namespace spsim

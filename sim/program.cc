@@ -53,6 +53,9 @@ std::string Program::describe_op(OpId id) const {
   if (o.kind == OpKind::kCollective)
     s += " " + std::string(collective_kind_name(CollectiveSpec::decode(o.tag).kind)) + " group " +
          std::to_string(o.peer);
+  if (o.kind == OpKind::kLinStateSum && o.tag < kNumStateRanges)
+    s += " " + std::string(state_range_name(static_cast<StateRange>(o.tag))) + " member " +
+         std::to_string(o.peer);
   s += ", layer " + std::to_string(o.layer) + " step " + std::to_string(o.step) + ")";
   return s;
 }
@@ -219,8 +222,8 @@ BufferId ProgramBuilder::row_view(BufferId parent, std::uint32_t offset, std::ui
   return BufferId(static_cast<std::uint32_t>(p_.buffers_.size() - 1));
 }
 
-std::int64_t ProgramBuilder::op_work(OpKind kind, std::span<const BufferId> ops,
-                                     bool causal) const {
+std::int64_t ProgramBuilder::op_work(OpKind kind, std::span<const BufferId> ops, bool causal,
+                                     std::uint32_t peer, std::uint32_t tag) const {
   auto rows_layout = [&](BufferId b) -> std::span<const TokenRun> {
     const auto& l = p_.buffer(b).layout;
     if (!l) throw ProgramError("attention operand " + p_.describe_buffer(b) + " has no token layout");
@@ -235,6 +238,24 @@ std::int64_t ProgramBuilder::op_work(OpKind kind, std::span<const BufferId> ops,
     case OpKind::kRsaDQ: return rows_of(ops[0]) * rows_of(ops[1]);
     case OpKind::kRsaDKFull:
     case OpKind::kRsaDVFull: return rows_of(ops[0]) * std::int64_t{p_.buffer(ops[0]).cols};
+    case OpKind::kLinIntra:
+    case OpKind::kLinIntraBwd: return unmasked_pairs(rows_layout(ops[0]), rows_layout(ops[1]), causal);
+    case OpKind::kLinState:
+    case OpKind::kLinInter:
+    case OpKind::kLinInterBwd:
+    case OpKind::kLinDState:
+    case OpKind::kLinStateBwd: return rows_of(ops[0]);
+    case OpKind::kLinStateSum: {
+      // Blocks selected out of the gathered ones; the checker rejects shapes
+      // that do not split into whole blocks, so count what the executor adds.
+      const std::int64_t block = rows_of(ops[1]);
+      if (block == 0 || tag >= kNumStateRanges) return 0;
+      const std::int64_t n = rows_of(ops[0]) / block;
+      std::int64_t k = 0;
+      for (std::int64_t j = 0; j < n; ++j)
+        k += state_range_selects(static_cast<StateRange>(tag), peer, static_cast<std::uint32_t>(j));
+      return k;
+    }
     default: return 0;
   }
 }
@@ -278,7 +299,7 @@ OpId ProgramBuilder::op(OpKind kind, StreamId s, std::span<const BufferId> opera
   o.tag = tag;
   o.step = step_;
   o.layer = layer_;
-  o.work = op_work(kind, operands, (flags & kOpCausal) != 0);
+  o.work = op_work(kind, operands, (flags & kOpCausal) != 0, peer, tag);
   p_.ops_.push_back(o);
   p_.operands_.insert(p_.operands_.end(), operands.begin(), operands.end());
   p_.operand_begin_.push_back(static_cast<std::uint32_t>(p_.operands_.size()));
@@ -366,6 +387,55 @@ OpId ProgramBuilder::collective(StreamId s, CollectiveSpec spec, GroupId group, 
   const BufferId ops[] = {in, out};
   return op(OpKind::kCollective, s, ops, deps, 0, static_cast<std::uint32_t>(idx(group)),
             spec.encode());
+}
+
+OpId ProgramBuilder::lin_state(StreamId s, BufferId k, BufferId v, BufferId state,
+                               const Deps& deps) {
+  const BufferId ops[] = {k, v, state};
+  return op(OpKind::kLinState, s, ops, deps);
+}
+
+OpId ProgramBuilder::lin_intra(StreamId s, BufferId q, BufferId k, BufferId v, BufferId out,
+                               bool causal, const Deps& deps) {
+  const BufferId ops[] = {q, k, v, out};
+  return op(OpKind::kLinIntra, s, ops, deps, causal ? kOpCausal : 0);
+}
+
+OpId ProgramBuilder::lin_inter(StreamId s, BufferId q, BufferId state, BufferId out,
+                               const Deps& deps) {
+  const BufferId ops[] = {q, state, out};
+  return op(OpKind::kLinInter, s, ops, deps);
+}
+
+OpId ProgramBuilder::lin_state_sum(StreamId s, BufferId gathered, BufferId out,
+                                   std::uint32_t member, StateRange range, const Deps& deps) {
+  const BufferId ops[] = {gathered, out};
+  return op(OpKind::kLinStateSum, s, ops, deps, 0, member, static_cast<std::uint32_t>(range));
+}
+
+OpId ProgramBuilder::lin_intra_bwd(StreamId s, BufferId q, BufferId k, BufferId v, BufferId dout,
+                                   BufferId dq, BufferId dk, BufferId dv, bool causal,
+                                   const Deps& deps) {
+  const BufferId ops[] = {q, k, v, dout, dq, dk, dv};
+  return op(OpKind::kLinIntraBwd, s, ops, deps, causal ? kOpCausal : 0);
+}
+
+OpId ProgramBuilder::lin_inter_bwd(StreamId s, BufferId dout, BufferId state, BufferId dq,
+                                   const Deps& deps) {
+  const BufferId ops[] = {dout, state, dq};
+  return op(OpKind::kLinInterBwd, s, ops, deps);
+}
+
+OpId ProgramBuilder::lin_dstate(StreamId s, BufferId q, BufferId dout, BufferId dstate,
+                                const Deps& deps) {
+  const BufferId ops[] = {q, dout, dstate};
+  return op(OpKind::kLinDState, s, ops, deps);
+}
+
+OpId ProgramBuilder::lin_state_bwd(StreamId s, BufferId k, BufferId v, BufferId dstate,
+                                   BufferId dk, BufferId dv, const Deps& deps) {
+  const BufferId ops[] = {k, v, dstate, dk, dv};
+  return op(OpKind::kLinStateBwd, s, ops, deps);
 }
 
 Program ProgramBuilder::finish() && {

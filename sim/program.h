@@ -75,7 +75,11 @@ struct Op {
   std::uint32_t step;  // label only: position in the strategy's schedule (e.g. ring step)
   std::uint16_t layer; // label only: model layer
   // Attention kinds: (q, k) pairs the mask leaves visible, per head. RSA kinds
-  // are dense GEMMs: q rows x k rows. Zero for other kinds.
+  // are dense GEMMs: q rows x k rows. Linear kinds: LinIntra/LinIntraBwd the
+  // visible (q, k) pairs per head like attention; LinState, LinInter,
+  // LinInterBwd, LinDState, LinStateBwd the token rows of their first operand
+  // (each row is one d_k x d_v outer product or vector-matrix product per
+  // head); LinStateSum the number of state blocks it adds. Zero for other kinds.
   std::int64_t work;
 
   bool causal() const { return (flags & kOpCausal) != 0; }
@@ -277,6 +281,19 @@ class ProgramBuilder {
             const Deps& deps = {});
   OpId collective(StreamId s, CollectiveSpec spec, GroupId group, BufferId in, BufferId out,
                   const Deps& deps = {});
+  // Linear attention (op_kind.h); state buffers come from matrix_buffer.
+  OpId lin_state(StreamId s, BufferId k, BufferId v, BufferId state, const Deps& deps = {});
+  OpId lin_intra(StreamId s, BufferId q, BufferId k, BufferId v, BufferId out, bool causal,
+                 const Deps& deps = {});
+  OpId lin_inter(StreamId s, BufferId q, BufferId state, BufferId out, const Deps& deps = {});
+  OpId lin_state_sum(StreamId s, BufferId gathered, BufferId out, std::uint32_t member,
+                     StateRange range, const Deps& deps = {});
+  OpId lin_intra_bwd(StreamId s, BufferId q, BufferId k, BufferId v, BufferId dout, BufferId dq,
+                     BufferId dk, BufferId dv, bool causal, const Deps& deps = {});
+  OpId lin_inter_bwd(StreamId s, BufferId dout, BufferId state, BufferId dq, const Deps& deps = {});
+  OpId lin_dstate(StreamId s, BufferId q, BufferId dout, BufferId dstate, const Deps& deps = {});
+  OpId lin_state_bwd(StreamId s, BufferId k, BufferId v, BufferId dstate, BufferId dk, BufferId dv,
+                     const Deps& deps = {});
   // Any kind with its operands in OperandSpec order (used by the typed
   // helpers above and by kinds without one, e.g. the RSA kinds).
   OpId op(OpKind kind, StreamId s, std::span<const BufferId> operands, const Deps& deps = {},
@@ -290,7 +307,8 @@ class ProgramBuilder {
 
  private:
   NameId intern_name(std::string_view name);
-  std::int64_t op_work(OpKind kind, std::span<const BufferId> operands, bool causal) const;
+  std::int64_t op_work(OpKind kind, std::span<const BufferId> operands, bool causal,
+                       std::uint32_t peer, std::uint32_t tag) const;
   std::int64_t rows_of(BufferId b) const { return p_.buffer(b).rows; }
 
   Program p_;

@@ -74,6 +74,40 @@ class ShapeChecker {
         cols_hold(ops[0], ops[2]);
         break;
       }
+      case OpKind::kLinState:
+        check_kv(ops[0], ops[1]);
+        check_state(ops[2], ops[0], false, p_.buffer(ops[0]).cols, p_.buffer(ops[1]).cols, "state");
+        break;
+      case OpKind::kLinIntra:
+        check_qkv(ops[0], ops[1], ops[2]);
+        like_rows(ops[3], ops[0], p_.buffer(ops[2]).cols, "out");
+        break;
+      case OpKind::kLinInter:
+        check_state(ops[1], ops[0], true, p_.buffer(ops[0]).cols, p_.buffer(ops[1]).cols, "state");
+        like_rows(ops[2], ops[0], p_.buffer(ops[1]).cols, "out");
+        break;
+      case OpKind::kLinStateSum: check_state_sum(ops[0], ops[1]); break;
+      case OpKind::kLinIntraBwd:
+        check_qkv(ops[0], ops[1], ops[2]);
+        like_rows(ops[3], ops[0], p_.buffer(ops[2]).cols, "dout");
+        same_shape(ops[4], ops[0], "dq vs q");
+        same_shape(ops[5], ops[1], "dk vs k");
+        same_shape(ops[6], ops[2], "dv vs v");
+        break;
+      case OpKind::kLinInterBwd:
+        check_state(ops[1], ops[0], true, p_.buffer(ops[2]).cols, p_.buffer(ops[0]).cols, "state");
+        like_rows(ops[2], ops[0], p_.buffer(ops[2]).cols, "dq");
+        break;
+      case OpKind::kLinDState:
+        like_rows(ops[1], ops[0], p_.buffer(ops[1]).cols, "dout");
+        check_state(ops[2], ops[0], true, p_.buffer(ops[0]).cols, p_.buffer(ops[1]).cols, "dstate");
+        break;
+      case OpKind::kLinStateBwd:
+        check_kv(ops[0], ops[1]);
+        check_state(ops[2], ops[0], false, p_.buffer(ops[0]).cols, p_.buffer(ops[1]).cols, "dstate");
+        same_shape(ops[3], ops[0], "dk vs k");
+        same_shape(ops[4], ops[1], "dv vs v");
+        break;
       case OpKind::kCopy: subset(ops[1], ops[0], "dst", "src"); break;
       case OpKind::kAccumulate: subset(ops[0], ops[1], "src", "dst"); break;
       case OpKind::kSend:
@@ -106,6 +140,49 @@ class ShapeChecker {
       fail("q heads [" + std::to_string(bq.head_begin) + ", " + std::to_string(bq.head_begin + bq.heads) +
            ") need kv heads [" + std::to_string(first_kv) + ", " + std::to_string(last_kv + 1) +
            ") but k/v hold [" + std::to_string(bk.head_begin) + ", " + std::to_string(bk.head_begin + bk.heads) + ")");
+  }
+  void check_kv(BufferId k, BufferId v) const {
+    const Buffer &bk = p_.buffer(k), &bv = p_.buffer(v);
+    if (!same_positions(rows(k), rows(v))) fail("k and v hold different positions");
+    if (bk.heads != bv.heads || bk.head_begin != bv.head_begin) fail("k and v hold different heads");
+    if (bk.heads == 0) fail("k has no heads");
+  }
+  // A linear-attention state [n_seq * d_k, kv heads, d_v] used with the rows
+  // of `tokens`: query-side operands (q, dout) reach state head h / q_per_kv,
+  // key-side ones (k, v) state head h.
+  void check_state(BufferId state, BufferId tokens, bool query_side, std::uint32_t d_k,
+                   std::uint32_t d_v, const char* what) const {
+    const Buffer &s = p_.buffer(state), &t = p_.buffer(tokens);
+    if (s.layout) fail(std::string(what) + " " + p_.describe_buffer(state) + " must be a state buffer without token positions");
+    if (d_k == 0 || s.rows % d_k != 0)
+      fail(std::string(what) + " " + p_.describe_buffer(state) + " rows are not a multiple of d_k = " + std::to_string(d_k));
+    if (s.cols != d_v)
+      fail(std::string(what) + " " + p_.describe_buffer(state) + " has " + std::to_string(s.cols) +
+           " columns, expected d_v = " + std::to_string(d_v));
+    std::uint64_t max_seq = 0;
+    const auto runs = rows(tokens);
+    for (const auto& r : runs) max_seq = std::max<std::uint64_t>(max_seq, r.seq);
+    if (!runs.empty() && max_seq >= s.rows / d_k)
+      fail(std::string(what) + " " + p_.describe_buffer(state) + " holds " + std::to_string(s.rows / d_k) +
+           " sequences but " + p_.describe_buffer(tokens) + " has sequence id " + std::to_string(max_seq));
+    if (t.heads == 0) fail(p_.describe_buffer(tokens) + " has no heads");
+    const std::uint32_t g = query_side ? p_.q_per_kv() : 1;
+    const std::uint32_t first = t.head_begin / g, last = (t.head_begin + t.heads - 1) / g;
+    if (first < s.head_begin || last >= s.head_begin + s.heads)
+      fail(std::string(what) + " " + p_.describe_buffer(state) + " lacks the state heads [" + std::to_string(first) +
+           ", " + std::to_string(last + 1) + ") that " + p_.describe_buffer(tokens) + " needs");
+  }
+  void check_state_sum(BufferId gathered, BufferId out) const {
+    const Buffer &g = p_.buffer(gathered), &o = p_.buffer(out);
+    const Op& op = p_.op(id_);
+    if (g.layout || o.layout) fail("lin_state_sum works on state buffers without token positions");
+    if (o.rows == 0 || g.rows % o.rows != 0)
+      fail(p_.describe_buffer(gathered) + " is not a whole number of " + p_.describe_buffer(out) + " blocks");
+    if (g.heads != o.heads || g.head_begin != o.head_begin || g.cols != o.cols)
+      fail("gathered " + p_.describe_buffer(gathered) + " and out " + p_.describe_buffer(out) + " differ in heads or columns");
+    if (op.tag >= kNumStateRanges) fail("unknown state range " + std::to_string(op.tag));
+    if (op.peer >= g.rows / o.rows)
+      fail("member index " + std::to_string(op.peer) + " outside the " + std::to_string(g.rows / o.rows) + " gathered states");
   }
   void like_rows(BufferId b, BufferId ref, std::uint32_t cols, const char* what) const {
     const Buffer &x = p_.buffer(b), &r = p_.buffer(ref);

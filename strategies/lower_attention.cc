@@ -10,6 +10,7 @@ Program lower_attention(const Strategy& strategy, const Workload& w, const Strat
   validate_workload(w);
   if (auto why = strategy.refuse(w, o))
     throw InputError("--strategy " + std::string(strategy.name()), *why);
+  if (auto why = refuse_layer_kind(strategy, o)) throw InputError("--layer-kind", *why);
   const std::uint32_t P = o.sp;
   ProgramBuilder b(P, w.q_per_kv());
   std::vector<RankId> ranks(P);

@@ -94,9 +94,6 @@ const std::vector<ModelSpec>& presets() {
 
 }  // namespace
 
-std::string_view attention_kind_name(AttentionKind kind) {
-  return kind == AttentionKind::kSoftmax ? "softmax" : "linear";
-}
 
 AttentionKind AttentionPattern::kind(std::uint32_t layer) const {
   if (softmax_every && *softmax_every > 0 && (layer + 1) % *softmax_every == 0) return AttentionKind::kSoftmax;

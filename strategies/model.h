@@ -17,6 +17,8 @@
 // about 0.6% of bert-base). No preset is a mixture of experts.
 
 #include <cstdint>
+
+#include "strategies/attention_kind.h"
 #include <optional>
 #include <span>
 #include <string>
@@ -24,8 +26,6 @@
 
 namespace spsim {
 
-enum class AttentionKind : std::uint8_t { kSoftmax, kLinear };
-std::string_view attention_kind_name(AttentionKind kind);  // "softmax" / "linear"
 
 // Which layers use softmax attention; the others use linear attention.
 struct AttentionPattern {

@@ -18,6 +18,9 @@ struct Registry {
     owned.push_back(make_striped_strategy());
     owned.push_back(make_allgather_strategy());
     owned.push_back(make_ulysses_strategy());
+    owned.push_back(make_lasp1_strategy());
+    owned.push_back(make_lasp2_strategy());
+    owned.push_back(make_lasp2h_strategy());
     for (const auto& s : owned) view.push_back(s.get());
   }
 };

@@ -2,6 +2,13 @@
 
 namespace spsim {
 
+
+std::optional<std::string> refuse_layer_kind(const Strategy& s, const StrategyOptions& o) {
+  if (!o.layer_kind || *o.layer_kind == s.attention_kind(o)) return std::nullopt;
+  return std::string(s.name()) + " emits " + std::string(attention_kind_name(s.attention_kind(o))) +
+         " attention layers, not " + std::string(attention_kind_name(*o.layer_kind)) + " ones";
+}
+
 std::optional<std::string> refuse_degree(const Workload& w, const StrategyOptions& o) {
   if (o.sp == 0) return "the SP degree must be at least 1";
   for (auto s : w.seq_lens)

@@ -20,6 +20,8 @@
 // - set_step() before each step, for readable traces.
 
 #include <cstdint>
+
+#include "strategies/attention_kind.h"
 #include <memory>
 #include <optional>
 #include <span>
@@ -32,10 +34,20 @@
 
 namespace spsim {
 
+// What a layer computes: softmax attention (op_kind.h AttnFwd: scale
+// 1/sqrt(D), out and lse) or linear attention (op_kind.h linear kinds: causal
+// o_t = sum_{s<=t} (q_t·k_s) v_s, no normalization, no lse).
+
 struct StrategyOptions {
   std::uint32_t sp = 1;                         // SP degree P (group size)
   std::optional<std::uint32_t> ulysses_degree;  // usp: Pu (ring degree Pr = P / Pu)
   std::optional<std::uint32_t> window;          // double-ring: inner ring window w
+  // The kind of the layer to emit, for strategies of hybrid models (lasp2h:
+  // linear layers by LASP-2, softmax layers by all-gather K,V); nullopt: the
+  // strategy's default (Strategy::attention_kind). A model lowering sets it
+  // per layer from the model's layer pattern. Strategies that emit one kind
+  // only refuse the other (lower_attention checks it for every strategy).
+  std::optional<AttentionKind> layer_kind;
 };
 
 struct LayerContext {
@@ -86,6 +98,10 @@ class Strategy {
   // before any other method.
   virtual std::optional<std::string> refuse(const Workload& w, const StrategyOptions& o) const = 0;
 
+  // The attention these options make the strategy's layers compute; verify
+  // compares with the matching dense reference (linear attention has no lse).
+  virtual AttentionKind attention_kind(const StrategyOptions&) const { return AttentionKind::kSoftmax; }
+
   // Positions of member i's q/k/v/out shard.
   virtual TokenLayout shard_layout(const Workload& w, const StrategyOptions& o,
                                    std::uint32_t member) const = 0;
@@ -100,6 +116,8 @@ class Strategy {
 // Common refusals, shared by strategies; each returns a sentence or nullopt.
 // P must be at least 1 and no larger than the shortest sequence.
 std::optional<std::string> refuse_degree(const Workload& w, const StrategyOptions& o);
+// options.layer_kind set to a kind other than attention_kind(options).
+std::optional<std::string> refuse_layer_kind(const Strategy& s, const StrategyOptions& o);
 // Every sequence length divisible by `parts` (named in the message as `what`).
 std::optional<std::string> refuse_indivisible(const Workload& w, std::int64_t parts,
                                               std::string_view what);

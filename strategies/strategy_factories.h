@@ -14,5 +14,8 @@ std::unique_ptr<Strategy> make_zigzag_strategy();
 std::unique_ptr<Strategy> make_striped_strategy();
 std::unique_ptr<Strategy> make_allgather_strategy();
 std::unique_ptr<Strategy> make_ulysses_strategy();
+std::unique_ptr<Strategy> make_lasp1_strategy();
+std::unique_ptr<Strategy> make_lasp2_strategy();
+std::unique_ptr<Strategy> make_lasp2h_strategy();
 
 }  // namespace spsim

@@ -1,6 +1,6 @@
 // `spsim verify`: run a strategy's Program on the exact host executor against
-// dense reference attention. Exit 0 when every tensor's max relative error is
-// below 1e-9, 1 when not, 2 on bad input.
+// the dense reference of its attention kind (softmax or linear). Exit 0 when
+// every tensor's max relative error is below 1e-9, 1 when not, 2 on bad input.
 #include <fmt/core.h>
 
 #include "sim/input_error.h"
@@ -22,6 +22,7 @@ struct VerifyArgs {
   bool causal = false;
   std::string pass = "fwd+bwd";
   std::uint64_t seed = 1;
+  std::string layer_kind;  // empty: each strategy's default
 };
 
 int run_verify(const VerifyArgs& a) {
@@ -40,6 +41,10 @@ int run_verify(const VerifyArgs& a) {
   StrategyOptions opt;
   opt.sp = a.sp;
   if (a.sp == 0) throw InputError("--sp", "must be at least 1");
+  if (a.layer_kind == "softmax") opt.layer_kind = AttentionKind::kSoftmax;
+  else if (a.layer_kind == "linear") opt.layer_kind = AttentionKind::kLinear;
+  else if (!a.layer_kind.empty())
+    throw InputError("--layer-kind", "expected 'softmax' or 'linear', got '" + a.layer_kind + "'");
 
   std::vector<const Strategy*> chosen;
   if (a.strategy == "all") {
@@ -53,8 +58,11 @@ int run_verify(const VerifyArgs& a) {
   fmt::print("{:<12} {:>8} {:>10} {:>10} {:>10} {:>10} {:>10}  {}\n", "strategy", "ops", "out", "lse", "dq", "dk", "dv", "result");
   bool all_passed = true;
   for (const Strategy* s : chosen) {
-    if (auto why = s->refuse(w, opt)) {
-      if (chosen.size() == 1) throw InputError("--strategy " + std::string(s->name()), *why);
+    std::string flag = "--strategy " + std::string(s->name());
+    auto why = s->refuse(w, opt);
+    if (!why && (why = refuse_layer_kind(*s, opt))) flag = "--layer-kind";
+    if (why) {
+      if (chosen.size() == 1) throw InputError(flag, *why);
       fmt::print("{:<12} skipped: {}\n", s->name(), *why);
       continue;
     }
@@ -64,8 +72,9 @@ int run_verify(const VerifyArgs& a) {
         if (c.tensor == t) return fmt::format("{:.2e}", c.max_rel_error);
       return "-";
     };
-    fmt::print("{:<12} {:>8} {:>10} {:>10} {:>10} {:>10} {:>10}  {}\n", s->name(), r.ops, cell(Tensor::kOut),
-               cell(Tensor::kLse), cell(Tensor::kDQ), cell(Tensor::kDK), cell(Tensor::kDV), r.passed ? "PASS" : "FAIL");
+    fmt::print("{:<12} {:>8} {:>10} {:>10} {:>10} {:>10} {:>10}  {} ({})\n", s->name(), r.ops, cell(Tensor::kOut),
+               cell(Tensor::kLse), cell(Tensor::kDQ), cell(Tensor::kDK), cell(Tensor::kDV), r.passed ? "PASS" : "FAIL",
+               attention_kind_name(s->attention_kind(opt)));
     all_passed &= r.passed;
   }
   return all_passed ? kExitOk : kExitCheckFailed;
@@ -86,6 +95,8 @@ CommandAction add_verify_command(CLI::App& app) {
   cmd->add_flag("--causal", a->causal, "causal mask");
   cmd->add_option("--pass", a->pass, "fwd or fwd+bwd")->capture_default_str();
   cmd->add_option("--seed", a->seed, "seed of the inputs and of the execution order")->capture_default_str();
+  cmd->add_option("--layer-kind", a->layer_kind,
+                  "softmax or linear: the layer kind a hybrid strategy (lasp2h) emits; default: the strategy's own");
   return [a]() { return run_verify(*a); };
 }
 

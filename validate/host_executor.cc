@@ -213,10 +213,154 @@ class HostExecutor::Impl {
       case OpKind::kRsaDVFull: return rsa_dkv_full(o[0], o[1], o[2], false);
       case OpKind::kCopy: return copy_rows(o[0], o[1]);
       case OpKind::kAccumulate: return accumulate(o[0], o[1]);
+      case OpKind::kLinState: return lin_state(o[0], o[1], o[2]);
+      case OpKind::kLinIntra: return lin_intra(o[0], o[1], o[2], o[3], causal);
+      case OpKind::kLinInter: return lin_inter(o[0], o[1], o[2]);
+      case OpKind::kLinStateSum:
+        return lin_state_sum(o[0], o[1], p_.op(id).peer, static_cast<StateRange>(p_.op(id).tag));
+      case OpKind::kLinIntraBwd: return lin_intra_bwd(o, causal);
+      case OpKind::kLinInterBwd: return lin_inter_bwd(o[0], o[1], o[2]);
+      case OpKind::kLinDState: return lin_dstate(o[0], o[1], o[2]);
+      case OpKind::kLinStateBwd: return lin_state_bwd(o[0], o[1], o[2], o[3], o[4]);
       case OpKind::kSend:
       case OpKind::kRecv:
       case OpKind::kCollective: throw ProgramError(p_.describe_op(id) + " executed outside its unit");
     }
+  }
+
+  // Linear attention (op_kind.h). A state buffer is [n_seq * d_k, heads, d_v]:
+  // element (a, c) of sequence s's state for local head h is at row s*d_k + a.
+  // Local state head read by global head `gh` of a query-side (q, dout) or
+  // key-side (k, v) operand.
+  std::uint32_t state_head(std::uint32_t gh, BufferId state, bool query_side) const {
+    return (query_side ? gh / p_.q_per_kv() : gh) - p_.buffer(state).head_begin;
+  }
+  double& state_at(BufferId state, std::uint32_t seq, std::uint32_t d_k, std::uint32_t a,
+                   std::uint32_t h, std::uint32_t c) {
+    return at(state, seq * d_k + a, h, c);
+  }
+
+  void lin_state(BufferId k, BufferId v, BufferId state) {
+    const Buffer &bk = p_.buffer(k), &bv = p_.buffer(v);
+    const auto& pk = positions(k);
+    for (std::uint32_t r = 0; r < bk.rows; ++r)
+      for (std::uint32_t h = 0; h < bk.heads; ++h) {
+        const std::uint32_t hs = state_head(bk.head_begin + h, state, false);
+        for (std::uint32_t a = 0; a < bk.cols; ++a)
+          for (std::uint32_t c = 0; c < bv.cols; ++c)
+            state_at(state, pk[r].seq, bk.cols, a, hs, c) += at(k, r, h, a) * at(v, r, h, c);
+      }
+  }
+
+  void lin_intra(BufferId q, BufferId k, BufferId v, BufferId out, bool causal) {
+    const Buffer &bq = p_.buffer(q), &bk = p_.buffer(k), &bv = p_.buffer(v);
+    const auto &pq = positions(q), &pk = positions(k);
+    for (std::uint32_t i = 0; i < bq.rows; ++i)
+      for (std::uint32_t h = 0; h < bq.heads; ++h) {
+        const std::uint32_t kh = kv_head(bq.head_begin + h, k);
+        for (std::uint32_t j = 0; j < bk.rows; ++j) {
+          if (!visible(pq[i], pk[j], causal)) continue;
+          double a = 0;
+          for (std::uint32_t c = 0; c < bq.cols; ++c) a += at(q, i, h, c) * at(k, j, kh, c);
+          for (std::uint32_t c = 0; c < bv.cols; ++c) at(out, i, h, c) += a * at(v, j, kh, c);
+        }
+      }
+  }
+
+  void lin_inter(BufferId q, BufferId state, BufferId out) {
+    const Buffer &bq = p_.buffer(q), &bs = p_.buffer(state);
+    const auto& pq = positions(q);
+    for (std::uint32_t i = 0; i < bq.rows; ++i)
+      for (std::uint32_t h = 0; h < bq.heads; ++h) {
+        const std::uint32_t hs = state_head(bq.head_begin + h, state, true);
+        for (std::uint32_t c = 0; c < bs.cols; ++c) {
+          double o = 0;
+          for (std::uint32_t a = 0; a < bq.cols; ++a)
+            o += at(q, i, h, a) * state_at(state, pq[i].seq, bq.cols, a, hs, c);
+          at(out, i, h, c) += o;
+        }
+      }
+  }
+
+  void lin_state_sum(BufferId gathered, BufferId out, std::uint32_t member, StateRange range) {
+    const Buffer &bg = p_.buffer(gathered), &bo = p_.buffer(out);
+    const std::uint32_t n = bg.rows / bo.rows;
+    for (std::uint32_t r = 0; r < bo.rows; ++r)
+      for (std::uint32_t h = 0; h < bo.heads; ++h)
+        for (std::uint32_t c = 0; c < bo.cols; ++c) {
+          double sum = 0;
+          for (std::uint32_t j = 0; j < n; ++j)
+            if (state_range_selects(range, member, j)) sum += at(gathered, j * bo.rows + r, h, c);
+          at(out, r, h, c) = sum;
+        }
+  }
+
+  void lin_intra_bwd(std::span<const BufferId> o, bool causal) {
+    const BufferId q = o[0], k = o[1], v = o[2], dout = o[3], dq = o[4], dk = o[5], dv = o[6];
+    const Buffer &bq = p_.buffer(q), &bk = p_.buffer(k), &bv = p_.buffer(v);
+    const auto &pq = positions(q), &pk = positions(k);
+    for (std::uint32_t i = 0; i < bq.rows; ++i)
+      for (std::uint32_t h = 0; h < bq.heads; ++h) {
+        const std::uint32_t kh = kv_head(bq.head_begin + h, k);
+        for (std::uint32_t j = 0; j < bk.rows; ++j) {
+          if (!visible(pq[i], pk[j], causal)) continue;
+          double a = 0, da = 0;  // q_i . k_j and dout_i . v_j
+          for (std::uint32_t c = 0; c < bq.cols; ++c) a += at(q, i, h, c) * at(k, j, kh, c);
+          for (std::uint32_t c = 0; c < bv.cols; ++c) da += at(dout, i, h, c) * at(v, j, kh, c);
+          for (std::uint32_t c = 0; c < bq.cols; ++c) {
+            at(dq, i, h, c) += da * at(k, j, kh, c);
+            at(dk, j, kh, c) += da * at(q, i, h, c);
+          }
+          for (std::uint32_t c = 0; c < bv.cols; ++c) at(dv, j, kh, c) += a * at(dout, i, h, c);
+        }
+      }
+  }
+
+  void lin_inter_bwd(BufferId dout, BufferId state, BufferId dq) {
+    const Buffer &bd = p_.buffer(dout), &bq = p_.buffer(dq);
+    const auto& pd = positions(dout);
+    for (std::uint32_t i = 0; i < bd.rows; ++i)
+      for (std::uint32_t h = 0; h < bd.heads; ++h) {
+        const std::uint32_t hs = state_head(bd.head_begin + h, state, true);
+        for (std::uint32_t a = 0; a < bq.cols; ++a) {
+          double g = 0;
+          for (std::uint32_t c = 0; c < bd.cols; ++c)
+            g += state_at(state, pd[i].seq, bq.cols, a, hs, c) * at(dout, i, h, c);
+          at(dq, i, h, a) += g;
+        }
+      }
+  }
+
+  void lin_dstate(BufferId q, BufferId dout, BufferId dstate) {
+    const Buffer &bq = p_.buffer(q), &bd = p_.buffer(dout);
+    const auto& pq = positions(q);
+    for (std::uint32_t r = 0; r < bq.rows; ++r)
+      for (std::uint32_t h = 0; h < bq.heads; ++h) {
+        const std::uint32_t hs = state_head(bq.head_begin + h, dstate, true);
+        for (std::uint32_t a = 0; a < bq.cols; ++a)
+          for (std::uint32_t c = 0; c < bd.cols; ++c)
+            state_at(dstate, pq[r].seq, bq.cols, a, hs, c) += at(q, r, h, a) * at(dout, r, h, c);
+      }
+  }
+
+  void lin_state_bwd(BufferId k, BufferId v, BufferId dstate, BufferId dk, BufferId dv) {
+    const Buffer &bk = p_.buffer(k), &bv = p_.buffer(v);
+    const auto& pk = positions(k);
+    for (std::uint32_t r = 0; r < bk.rows; ++r)
+      for (std::uint32_t h = 0; h < bk.heads; ++h) {
+        const std::uint32_t hs = state_head(bk.head_begin + h, dstate, false);
+        const std::uint32_t seq = pk[r].seq;
+        for (std::uint32_t a = 0; a < bk.cols; ++a) {
+          double g = 0;  // (D v_r)[a]
+          for (std::uint32_t c = 0; c < bv.cols; ++c) g += state_at(dstate, seq, bk.cols, a, hs, c) * at(v, r, h, c);
+          at(dk, r, h, a) += g;
+        }
+        for (std::uint32_t c = 0; c < bv.cols; ++c) {
+          double g = 0;  // (D^T k_r)[c]
+          for (std::uint32_t a = 0; a < bk.cols; ++a) g += state_at(dstate, seq, bk.cols, a, hs, c) * at(k, r, h, a);
+          at(dv, r, h, c) += g;
+        }
+      }
   }
 
   void attn_fwd(BufferId q, BufferId k, BufferId v, BufferId out, BufferId lse, bool causal) {

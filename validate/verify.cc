@@ -4,10 +4,30 @@
 #include "strategies/lower_attention.h"
 #include "validate/host_executor.h"
 #include "validate/reference_attention.h"
+#include "validate/reference_linear_attention.h"
 
 namespace spsim {
+namespace {
 
-VerifyReport verify_program(const Program& program, const Workload& w, const VerifyOptions& opt) {
+// The reference tensors of a layer's kind (linear attention has no lse).
+struct Expected {
+  GlobalTensor out;
+  std::optional<GlobalTensor> lse, dq, dk, dv;
+};
+
+Expected reference_of(AttentionKind kind, const ReferenceInputs& in) {
+  if (kind == AttentionKind::kLinear) {
+    LinearReferenceOutputs r = reference_linear_attention(in);
+    return {std::move(r.out), std::nullopt, std::move(r.dq), std::move(r.dk), std::move(r.dv)};
+  }
+  ReferenceOutputs r = reference_attention(in);
+  return {std::move(r.out), std::move(r.lse), std::move(r.dq), std::move(r.dk), std::move(r.dv)};
+}
+
+}  // namespace
+
+VerifyReport verify_program(const Program& program, const Workload& w, const VerifyOptions& opt,
+                            AttentionKind kind) {
   const CommMatching matching = check_program(program);
   TensorMap inputs;
   // Distinct, reproducible data per tensor.
@@ -21,9 +41,9 @@ VerifyReport verify_program(const Program& program, const Workload& w, const Ver
   make(Tensor::kV, w.kv_heads);
   if (w.backward()) make(Tensor::kDOut, w.heads);
 
-  ReferenceInputs ref_in{inputs.at(Tensor::kQ), inputs.at(Tensor::kK), inputs.at(Tensor::kV),
-                         w.backward() ? &inputs.at(Tensor::kDOut) : nullptr, w.causal};
-  const ReferenceOutputs ref = reference_attention(ref_in);
+  const ReferenceInputs ref_in{inputs.at(Tensor::kQ), inputs.at(Tensor::kK), inputs.at(Tensor::kV),
+                               w.backward() ? &inputs.at(Tensor::kDOut) : nullptr, w.causal};
+  const Expected ref = reference_of(kind, ref_in);
   const TensorMap got = run_on_host(program, matching, inputs, HostRunOptions{opt.seed});
 
   VerifyReport report;
@@ -36,7 +56,10 @@ VerifyReport verify_program(const Program& program, const Workload& w, const Ver
     report.checks.push_back({t, max_relative_error(it->second, expected)});
   };
   compare(Tensor::kOut, ref.out);
-  if (got.count(Tensor::kLse)) compare(Tensor::kLse, ref.lse);
+  if (got.count(Tensor::kLse)) {
+    if (!ref.lse) throw ProgramError("a linear-attention program produces an 'lse' output");
+    compare(Tensor::kLse, *ref.lse);
+  }
   if (w.backward()) {
     compare(Tensor::kDQ, *ref.dq);
     compare(Tensor::kDK, *ref.dk);
@@ -51,7 +74,7 @@ VerifyReport verify_program(const Program& program, const Workload& w, const Ver
 VerifyReport verify_strategy(const Strategy& strategy, const Workload& w,
                              const StrategyOptions& options, const VerifyOptions& opt) {
   const Program program = lower_attention(strategy, w, options);
-  return verify_program(program, w, opt);
+  return verify_program(program, w, opt, strategy.attention_kind(options));
 }
 
 }  // namespace spsim

@@ -1,6 +1,8 @@
 #pragma once
 // `spsim verify`: lower a strategy to a Program, check it, run it on the host
-// executor against dense reference attention, and report the errors.
+// executor against dense reference attention of the strategy's kind (softmax:
+// reference_attention.h; linear: reference_linear_attention.h), and report
+// the errors.
 
 #include <cstdint>
 #include <string>
@@ -24,7 +26,7 @@ struct TensorCheck {
 struct VerifyReport {
   std::size_t ops = 0;
   std::size_t buffers = 0;
-  std::vector<TensorCheck> checks;  // out, lse (if produced), and dq, dk, dv for fwd+bwd
+  std::vector<TensorCheck> checks;  // out, lse (softmax, if produced), and dq, dk, dv for fwd+bwd
   bool passed = false;              // every check below tolerance
 };
 
@@ -34,9 +36,11 @@ VerifyReport verify_strategy(const Strategy& strategy, const Workload& workload,
                              const StrategyOptions& options, const VerifyOptions& verify = {});
 
 // Runs an already-lowered single-layer attention Program (as lower_attention
-// builds) against the reference; used by verify_strategy and by tests that
-// mutate Programs.
+// builds) against the reference of `kind`; used by verify_strategy (with the
+// strategy's attention_kind) and by tests that mutate Programs. A linear
+// Program must not bind an lse output (ProgramError).
 VerifyReport verify_program(const Program& program, const Workload& workload,
-                            const VerifyOptions& verify = {});
+                            const VerifyOptions& verify = {},
+                            AttentionKind kind = AttentionKind::kSoftmax);
 
 }  // namespace spsim

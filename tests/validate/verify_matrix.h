@@ -1,7 +1,8 @@
 #pragma once
 // The verification matrix every strategy must pass: causal and full mask, MHA
 // and GQA, P in {1,2,3,4,8} where legal, both passes, several execution-order
-// seeds — each against dense reference attention (max relative error < 1e-9).
+// seeds — each against the dense reference of the strategy's attention kind
+// (softmax or linear; max relative error < 1e-9).
 
 #include <doctest/doctest.h>
 
@@ -40,8 +41,12 @@ inline int verify_matrix(std::string_view name, const MatrixOptions& m = {}) {
           w.causal = causal;
           w.pass = pass;
           std::vector<StrategyOptions> option_sets;
-          if (m.options_for) option_sets = m.options_for(P);
-          else option_sets.push_back(StrategyOptions{P, std::nullopt, std::nullopt});
+          if (m.options_for) {
+            option_sets = m.options_for(P);
+          } else {
+            option_sets.emplace_back();
+            option_sets.back().sp = P;
+          }
           for (const StrategyOptions& o : option_sets) {
             if (s->refuse(w, o)) continue;
             ++legal;
