@@ -15,6 +15,9 @@ struct Registry {
     owned.push_back(make_ring_strategy());
     owned.push_back(make_zigzag_strategy());
     owned.push_back(make_striped_strategy());
+    owned.push_back(make_tokenring_strategy());
+    owned.push_back(make_usp_strategy());
+    owned.push_back(make_double_ring_strategy());
     for (const auto& s : owned) view.push_back(s.get());
   }
 };

@@ -11,5 +11,8 @@ namespace spsim {
 std::unique_ptr<Strategy> make_ring_strategy();
 std::unique_ptr<Strategy> make_zigzag_strategy();
 std::unique_ptr<Strategy> make_striped_strategy();
+std::unique_ptr<Strategy> make_tokenring_strategy();
+std::unique_ptr<Strategy> make_usp_strategy();
+std::unique_ptr<Strategy> make_double_ring_strategy();
 
 }  // namespace spsim

@@ -1,0 +1,124 @@
+// tokenring, usp and double-ring against dense reference attention: the full
+// verification matrix (causal/full x MHA/GQA x P in {1,2,3,4,8} x fwd/fwd+bwd
+// x 3 execution-order seeds), usp and double-ring with every legal split of
+// each degree (Pu, w in {1,2,4,8}), batches, and the refusals.
+#include <doctest/doctest.h>
+
+#include "sim/input_error.h"
+#include "strategies/registry.h"
+#include "tests/validate/verify_matrix.h"
+#include "validate/verify.h"
+
+namespace spsim {
+namespace {
+
+using testing::MatrixOptions;
+using testing::verify_matrix;
+
+// Every split of P by the factors {1, 2, 4, 8} that divide it, plus the default.
+MatrixOptions splits(std::optional<std::uint32_t> StrategyOptions::*field) {
+  MatrixOptions m;
+  m.options_for = [field](std::uint32_t P) {
+    std::vector<StrategyOptions> out{StrategyOptions{P, std::nullopt, std::nullopt}};
+    for (std::uint32_t f : {1u, 2u, 4u, 8u}) {
+      if (P % f != 0) continue;
+      StrategyOptions o{P, std::nullopt, std::nullopt};
+      o.*field = f;
+      out.push_back(o);
+    }
+    return out;
+  };
+  return m;
+}
+
+TEST_CASE("verify: tokenring") {
+  // 2 masks x 2 head layouts x 5 degrees x 2 passes, all legal at S = 48.
+  CHECK(verify_matrix("tokenring") == 40);
+}
+
+TEST_CASE("verify: usp, every Ulysses degree Pu dividing P and Hkv") {
+  // Per mask and pass, MHA (Hkv = 4): P=1: default+{1}; 2: +{1,2}; 3: +{1};
+  // 4: +{1,2,4}; 8: +{1,2,4} (Pu = 8 > Hkv refused) -> 2+3+2+4+4 = 15.
+  // GQA (Hkv = 2): 2+3+2+3+3 = 13. Total (15 + 13) * 2 masks * 2 passes.
+  CHECK(verify_matrix("usp", splits(&StrategyOptions::ulysses_degree)) == 112);
+}
+
+TEST_CASE("verify: usp with Pu = 8 (pure Ulysses at P = 8)") {
+  for (bool causal : {false, true}) {
+    Workload w;
+    w.seq_lens = {48};
+    w.heads = 8;
+    w.kv_heads = 8;
+    w.head_dim = 8;
+    w.causal = causal;
+    w.pass = Pass::kForwardBackward;
+    StrategyOptions o;
+    o.sp = 8;
+    o.ulysses_degree = 8;
+    CAPTURE(causal);
+    CHECK(verify_strategy(*find_strategy("usp"), w, o).passed);
+  }
+}
+
+TEST_CASE("verify: double-ring, every window w dividing P") {
+  // Per mask, head layout and pass: P=1: default+{1}; 2: +{1,2}; 3: +{1};
+  // 4: +{1,2,4}; 8: +{1,2,4,8} -> 2+3+2+4+5 = 16; times 2 * 2 * 2.
+  CHECK(verify_matrix("double-ring", splits(&StrategyOptions::window)) == 128);
+}
+
+TEST_CASE("verify: two-level strategies on batches of several sequences") {
+  struct Case {
+    const char* name;
+    StrategyOptions options;
+  };
+  const Case cases[] = {
+      {"tokenring", {4, std::nullopt, std::nullopt}},
+      {"usp", {4, 2, std::nullopt}},
+      {"usp", {8, 2, std::nullopt}},
+      {"double-ring", {4, std::nullopt, 2}},
+      {"double-ring", {8, std::nullopt, 2}},
+  };
+  for (const Case& c : cases)
+    for (bool causal : {false, true}) {
+      Workload w;
+      w.seq_lens = {32, 32, 32};
+      w.heads = 4;
+      w.kv_heads = 2;
+      w.head_dim = 8;
+      w.causal = causal;
+      w.pass = Pass::kForwardBackward;
+      CAPTURE(c.name);
+      CAPTURE(c.options.sp);
+      CAPTURE(causal);
+      CHECK(verify_strategy(*find_strategy(c.name), w, c.options, VerifyOptions{7, 1e-9}).passed);
+    }
+}
+
+TEST_CASE("two-level strategies refuse illegal combinations with a sentence") {
+  Workload w;
+  w.seq_lens = {48};
+  w.heads = 4;
+  w.kv_heads = 2;
+  auto why = [&](const char* name, StrategyOptions o) {
+    const auto r = find_strategy(name)->refuse(w, o);
+    REQUIRE(r.has_value());
+    return *r;
+  };
+  CHECK(why("usp", {8, 3, std::nullopt}).find("does not divide the SP degree") != std::string::npos);
+  CHECK(why("usp", {8, 4, std::nullopt}).find("key/value heads Hkv = 2") != std::string::npos);
+  CHECK(why("usp", {8, 0, std::nullopt}).find("at least 1") != std::string::npos);
+  CHECK(why("double-ring", {8, std::nullopt, 3}).find("window w = 3") != std::string::npos);
+  CHECK(why("double-ring", {8, std::nullopt, 0}).find("at least 1") != std::string::npos);
+  w.seq_lens = {40};  // 40 is divisible by P = 8 but not by 2P = 16
+  w.causal = true;
+  CHECK(why("tokenring", {8, std::nullopt, std::nullopt}).find("2P") != std::string::npos);
+  CHECK(why("usp", {8, 2, std::nullopt}).find("2P") != std::string::npos);
+  CHECK(why("double-ring", {8, std::nullopt, 2}).find("2P") != std::string::npos);
+  w.causal = false;  // without a mask tokenring only needs P | S
+  CHECK_FALSE(find_strategy("tokenring")->refuse(w, {8, std::nullopt, std::nullopt}).has_value());
+  StrategyOptions o{8, 3, std::nullopt};
+  CHECK_THROWS_AS(verify_strategy(*find_strategy("usp"), w, o), InputError);
+}
+
+}  // namespace
+}  // namespace spsim
