@@ -94,6 +94,68 @@ TEST_CASE("verify: two-level strategies on batches of several sequences") {
     }
 }
 
+// lower_attention with member i on global rank P+1-i of a P+2 rank program
+// (ranks 0 and 1 idle): catches a schedule that uses member indices as ranks.
+Program lower_on_reversed_ranks(const Strategy& s, const Workload& w, const StrategyOptions& o) {
+  const std::uint32_t P = o.sp;
+  ProgramBuilder b(P + 2, w.q_per_kv());
+  std::vector<RankId> ranks(P);
+  for (std::uint32_t i = 0; i < P; ++i) ranks[i] = P + 1 - i;
+  const LayerContext ctx{w, o, ranks, 0};
+  LayerInputs in;
+  in.ready.resize(P);
+  LayerBackwardInputs grad;
+  grad.ready.resize(P);
+  for (std::uint32_t i = 0; i < P; ++i) {
+    const LayoutId l = b.layout(s.shard_layout(w, o, i));
+    in.q.push_back(b.token_buffer(ranks[i], "q", w.dtype, l, 0, w.heads, w.head_dim));
+    in.k.push_back(b.token_buffer(ranks[i], "k", w.dtype, l, 0, w.kv_heads, w.head_dim));
+    in.v.push_back(b.token_buffer(ranks[i], "v", w.dtype, l, 0, w.kv_heads, w.head_dim));
+    grad.dout.push_back(b.token_buffer(ranks[i], "dout", w.dtype, l, 0, w.heads, w.head_dim));
+    b.bind_input(in.q[i], Tensor::kQ);
+    b.bind_input(in.k[i], Tensor::kK);
+    b.bind_input(in.v[i], Tensor::kV);
+    b.bind_input(grad.dout[i], Tensor::kDOut);
+  }
+  const LayerForward fwd = s.forward(b, ctx, in);
+  const LayerBackward bwd = s.backward(b, ctx, in, fwd, grad);
+  for (std::uint32_t i = 0; i < P; ++i) {
+    b.bind_output(fwd.out[i], Tensor::kOut);
+    if (!fwd.lse.empty()) b.bind_output(fwd.lse[i], Tensor::kLse);
+    b.bind_output(bwd.dq[i], Tensor::kDQ);
+    b.bind_output(bwd.dk[i], Tensor::kDK);
+    b.bind_output(bwd.dv[i], Tensor::kDV);
+  }
+  return std::move(b).finish();
+}
+
+TEST_CASE("two-level strategies run on any ranks the group is given") {
+  struct Case {
+    const char* name;
+    StrategyOptions options;
+  };
+  const Case cases[] = {
+      {"tokenring", {4, std::nullopt, std::nullopt}},
+      {"usp", {4, 2, std::nullopt}},
+      {"double-ring", {4, std::nullopt, 2}},
+  };
+  for (const Case& c : cases)
+    for (bool causal : {false, true}) {
+      Workload w;
+      w.seq_lens = {32, 32};
+      w.heads = 4;
+      w.kv_heads = 2;
+      w.head_dim = 8;
+      w.causal = causal;
+      w.pass = Pass::kForwardBackward;
+      CAPTURE(c.name);
+      CAPTURE(causal);
+      const Strategy& s = *find_strategy(c.name);
+      REQUIRE_FALSE(s.refuse(w, c.options).has_value());
+      CHECK(verify_program(lower_on_reversed_ranks(s, w, c.options), w, VerifyOptions{3, 1e-9}).passed);
+    }
+}
+
 TEST_CASE("two-level strategies refuse illegal combinations with a sentence") {
   Workload w;
   w.seq_lens = {48};
