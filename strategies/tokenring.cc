@@ -60,7 +60,8 @@ BufferId row_stat(ProgramBuilder& b, BufferId like, RankId rank, std::string_vie
 }
 
 // The rows of member `q_member`'s queries that attend member `kv_member`'s
-// keys, or nullopt when the mask hides the whole block.
+// keys, and whether any pair is visible at all (both the computing member and
+// the owner evaluate this, so they agree on which partials exist).
 struct Pair {
   RingBlock rows;
   bool visible;
