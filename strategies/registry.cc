@@ -21,6 +21,9 @@ struct Registry {
     owned.push_back(make_lasp1_strategy());
     owned.push_back(make_lasp2_strategy());
     owned.push_back(make_lasp2h_strategy());
+    owned.push_back(make_tokenring_strategy());
+    owned.push_back(make_usp_strategy());
+    owned.push_back(make_double_ring_strategy());
     for (const auto& s : owned) view.push_back(s.get());
   }
 };

@@ -39,6 +39,14 @@ namespace spsim {
 // o_t = sum_{s<=t} (q_t·k_s) v_s, no normalization, no lse).
 
 struct StrategyOptions {
+  // A constructor (not an aggregate), so that `{P}` or `{P, Pu}` stay valid,
+  // warning-free, when fields are added.
+  StrategyOptions() = default;
+  StrategyOptions(std::uint32_t sp_degree, std::optional<std::uint32_t> pu = std::nullopt,
+                  std::optional<std::uint32_t> w = std::nullopt,
+                  std::optional<AttentionKind> kind = std::nullopt)
+      : sp(sp_degree), ulysses_degree(pu), window(w), layer_kind(kind) {}
+
   std::uint32_t sp = 1;                         // SP degree P (group size)
   std::optional<std::uint32_t> ulysses_degree;  // usp: Pu (ring degree Pr = P / Pu)
   std::optional<std::uint32_t> window;          // double-ring: inner ring window w
@@ -49,6 +57,7 @@ struct StrategyOptions {
   // only refuse the other (lower_attention checks it for every strategy).
   std::optional<AttentionKind> layer_kind;
 };
+
 
 struct LayerContext {
   const Workload& workload;

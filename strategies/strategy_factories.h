@@ -17,5 +17,8 @@ std::unique_ptr<Strategy> make_ulysses_strategy();
 std::unique_ptr<Strategy> make_lasp1_strategy();
 std::unique_ptr<Strategy> make_lasp2_strategy();
 std::unique_ptr<Strategy> make_lasp2h_strategy();
+std::unique_ptr<Strategy> make_tokenring_strategy();
+std::unique_ptr<Strategy> make_usp_strategy();
+std::unique_ptr<Strategy> make_double_ring_strategy();
 
 }  // namespace spsim

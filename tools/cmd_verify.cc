@@ -23,6 +23,8 @@ struct VerifyArgs {
   std::string pass = "fwd+bwd";
   std::uint64_t seed = 1;
   std::string layer_kind;  // empty: each strategy's default
+  std::optional<std::uint32_t> ulysses_degree;
+  std::optional<std::uint32_t> window;
 };
 
 int run_verify(const VerifyArgs& a) {
@@ -40,6 +42,8 @@ int run_verify(const VerifyArgs& a) {
   validate_workload(w);
   StrategyOptions opt;
   opt.sp = a.sp;
+  opt.ulysses_degree = a.ulysses_degree;
+  opt.window = a.window;
   if (a.sp == 0) throw InputError("--sp", "must be at least 1");
   if (a.layer_kind == "softmax") opt.layer_kind = AttentionKind::kSoftmax;
   else if (a.layer_kind == "linear") opt.layer_kind = AttentionKind::kLinear;
@@ -94,6 +98,8 @@ CommandAction add_verify_command(CLI::App& app) {
   cmd->add_option("--dim", a->dim, "head dim D")->capture_default_str();
   cmd->add_flag("--causal", a->causal, "causal mask");
   cmd->add_option("--pass", a->pass, "fwd or fwd+bwd")->capture_default_str();
+  cmd->add_option("--ulysses-degree", a->ulysses_degree, "usp: Ulysses degree Pu (default: largest power of two <= 8 dividing P and Hkv)");
+  cmd->add_option("--window", a->window, "double-ring: inner ring window w (default: largest divisor of P <= 8)");
   cmd->add_option("--seed", a->seed, "seed of the inputs and of the execution order")->capture_default_str();
   cmd->add_option("--layer-kind", a->layer_kind,
                   "softmax or linear: the layer kind a hybrid strategy (lasp2h) emits; default: the strategy's own");
