@@ -81,7 +81,7 @@ class Topology {
   // TopologyBuilder::build, the presets (cluster.h) or JSON (topology_json.h).
   Topology() = default;
 
-  // Preset name ("dgx1-v100"), "<preset>x<N>" for clusters, or a JSON file's "name".
+  // Preset name ("dgx1-v100"), "<preset> x <N> nodes" for clusters, or a JSON file's "name".
   const std::string& name() const { return name_; }
   std::uint32_t num_nodes() const { return num_nodes_; }
   std::uint32_t devices_per_node() const { return devices_per_node_; }
