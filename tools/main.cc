@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   auto add = [&](cli::CommandAction action) { commands.emplace_back(app.get_subcommands({}).back(), std::move(action)); };
   add(cli::add_verify_command(app));
   add(cli::add_list_command(app));
+  add(cli::add_topo_command(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
