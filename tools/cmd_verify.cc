@@ -15,6 +15,7 @@ struct VerifyArgs {
   std::string strategy = "all";
   std::uint32_t sp = 4;
   std::int64_t seq = 64;
+  std::vector<std::int64_t> seqlens;  // packed lengths (cu_seqlens); replaces --seq and --batch
   std::uint32_t batch = 1;
   std::uint32_t heads = 4;
   std::optional<std::uint32_t> kv_heads;
@@ -30,6 +31,9 @@ struct VerifyArgs {
 int run_verify(const VerifyArgs& a) {
   Workload w;
   w.seq_lens.assign(a.batch, a.seq);
+  if (!a.seqlens.empty()) w.seq_lens = a.seqlens;
+  for (auto s : a.seqlens)
+    if (s <= 0) throw InputError("--seqlens", "lengths must be positive, got " + std::to_string(s));
   w.heads = a.heads;
   w.kv_heads = a.kv_heads.value_or(a.heads);
   w.head_dim = a.dim;
@@ -92,7 +96,9 @@ CommandAction add_verify_command(CLI::App& app) {
   cmd->add_option("--strategy", a->strategy, "strategy name, or 'all'")->capture_default_str();
   cmd->add_option("--sp", a->sp, "SP degree P")->capture_default_str();
   cmd->add_option("--seq", a->seq, "sequence length S")->capture_default_str();
-  cmd->add_option("--batch", a->batch, "batch size B")->capture_default_str();
+  auto* batch = cmd->add_option("--batch", a->batch, "batch size B")->capture_default_str();
+  cmd->add_option("--seqlens", a->seqlens, "packed sequences of these lengths, e.g. 100,37,5 (instead of --seq)")
+      ->delimiter(',')->excludes("--seq")->excludes(batch);
   cmd->add_option("--heads", a->heads, "query heads H")->capture_default_str();
   cmd->add_option("--kv-heads", a->kv_heads, "key/value heads (default: H)");
   cmd->add_option("--dim", a->dim, "head dim D")->capture_default_str();
