@@ -1,0 +1,35 @@
+#pragma once
+// A greedy plan for one micro-batch: the MILP's warm start, and the fallback
+// when the MILP finds nothing in time.
+//
+// For a target time C, pack(C) takes items longest first (by memory tokens,
+// then time) and puts each into the existing group of the smallest size
+// where it fits (memory, and group time <= C), best fit by resulting time;
+// when none has room it opens the smallest group size that holds the item
+// alone within C, if devices remain. A binary search finds the smallest C
+// that pack() meets (to 1e-4 relative), then moves of single items off the
+// slowest group lower the maximum further while they can.
+
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "planner/plan_types.h"
+
+namespace spsim {
+
+// Groups (Σ sizes <= devices) holding every item, or nullopt when no
+// packing exists even with unlimited time (an item fits no size, or the
+// devices run out).
+std::optional<std::vector<ItemGroup>> greedy_plan(std::span<const PlanItem> items,
+                                                  const std::vector<GroupSizeOption>& options,
+                                                  std::uint32_t devices);
+
+// max over groups of group_seconds.
+double plan_seconds(std::span<const ItemGroup> groups, const std::vector<GroupSizeOption>& options);
+
+// A lower bound on any plan's time: the longest time an item takes alone in
+// the best size that holds it.
+double item_lower_bound(std::span<const PlanItem> items, const std::vector<GroupSizeOption>& options);
+
+}  // namespace spsim

@@ -1,0 +1,91 @@
+#pragma once
+// What the planner decides for one micro-batch, and the inputs its solvers share.
+//
+// A micro-batch's plan: SP groups of power-of-two sizes (Σ sizes <= N), each
+// holding some of the micro-batch's sequences packed; every sequence in
+// exactly one group. Placement: groups in descending size on consecutive
+// devices, so a group of d devices starts at a multiple of d — inside one
+// node when d <= devices per node, on whole nodes otherwise (node-aligned,
+// as FlexSP places them). The micro-batch takes as long as its slowest group.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "planner/group_time_model.h"
+
+namespace spsim {
+
+// A group size the planner may use, with its time and memory.
+struct GroupSizeOption {
+  std::uint32_t size = 1;
+  GroupTimeCoefficients time;  // for a node-aligned block of `size` devices
+  double capacity_tokens = 0;  // activation tokens the group can hold (size x per device)
+};
+
+// One sequence as the solvers see it: the tokens memory must hold (a
+// bucket's longest length when bucketed) and the time terms.
+struct PlanItem {
+  double memory_tokens = 0;
+  double tokens = 0;     // s (a bucket's mean when bucketed)
+  double sq_tokens = 0;  // s² (a bucket's mean of s² when bucketed)
+};
+
+// A group in a solver's answer: an option index and the items in it.
+struct ItemGroup {
+  std::uint32_t option = 0;
+  std::vector<std::size_t> items;
+  double memory_tokens = 0, tokens = 0, sq_tokens = 0;  // sums over items
+
+  void add(std::size_t i, const PlanItem& item) {
+    items.push_back(i);
+    memory_tokens += item.memory_tokens;
+    tokens += item.tokens;
+    sq_tokens += item.sq_tokens;
+  }
+};
+
+// Seconds of `g` under `options` (0 when empty).
+inline double group_seconds(const ItemGroup& g, const std::vector<GroupSizeOption>& options) {
+  return options[g.option].time.seconds(g.tokens, g.sq_tokens);
+}
+
+struct PlannedGroup {
+  std::uint32_t size = 0;
+  std::uint32_t first_device = 0;
+  std::vector<std::size_t> sequences;  // indices into the micro-batch's lengths, descending length
+  std::int64_t tokens = 0;
+  double sum_sq_tokens = 0;
+  double seconds = 0;  // the model on the real lengths
+};
+
+enum class SolveMethod : std::uint8_t {
+  kMilp,            // CBC's answer (proven optimal or best within the limits)
+  kGreedyFallback,  // CBC found nothing in time: the greedy plan
+};
+
+// How a micro-batch's plan was found.
+struct SolveReport {
+  SolveMethod method = SolveMethod::kMilp;
+  bool proven_optimal = false;  // within the relative gap asked for
+  bool time_limit_hit = false;
+  double objective_s = 0;       // best plan on bucket representatives
+  double bound_s = 0;           // proven lower bound on that objective
+  double gap = 0;               // (objective − bound) / objective
+  double greedy_s = 0;          // the greedy warm start's objective (0: greedy found none)
+  std::size_t buckets = 0;
+  std::size_t milp_columns = 0, milp_rows = 0;
+  double wall_s = 0;            // solver wall time (not deterministic: reports only)
+};
+
+struct MicroBatchPlan {
+  std::vector<std::int64_t> lengths;  // the micro-batch's sequences
+  std::vector<std::size_t> batch_index;  // their indices in the step's batch
+  std::vector<PlannedGroup> groups;   // placed: descending size, consecutive devices
+  double seconds = 0;                 // slowest group, real lengths
+  SolveReport solve;
+};
+
+std::string_view solve_method_name(SolveMethod m);  // "milp" / "greedy fallback"
+
+}  // namespace spsim
