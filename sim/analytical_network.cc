@@ -12,7 +12,7 @@ namespace spsim {
 
 AnalyticalNetwork::AnalyticalNetwork(const Topology& topology, const LinkModel& links,
                                      const NetworkOptions& options)
-    : topo_(topology), links_(links), options_(options) {
+    : topo_(topology), links_(links), options_(options), routes_(topology, links) {
   usage_.bytes.assign(topology.num_links(), 0.0);
   usage_.busy_s.assign(topology.num_links(), 0.0);
   busy_until_.assign(topology.num_links(), 0.0);
@@ -38,20 +38,10 @@ void AnalyticalNetwork::account(DeviceId a, DeviceId b, double bytes, double sta
 }
 
 void AnalyticalNetwork::start_transfer(std::uint64_t tag, DeviceId a, DeviceId b, double bytes, double now) {
-  const AlphaBeta ab = links_.route(topo_, a, b);
-  const double end = now + ab.seconds(bytes);
+  const RouteCost& rc = routes_.get(a, b);
+  const double end = now + rc.ab.seconds(bytes);
   account(a, b, bytes, now, end);
-  CommRecord r{tag, now, end, std::nullopt};
-  // The route's narrowest link bounds the transfer.
-  double narrowest = std::numeric_limits<double>::infinity();
-  for (LinkId l : topo_.route(a, b)) {
-    const double bw = links_.link(topo_.link(l)).beta_bytes_per_s;
-    if (bw < narrowest) {
-      narrowest = bw;
-      r.bottleneck = l;
-    }
-  }
-  pending_.push({end, seq_++, r});
+  pending_.push({end, seq_++, CommRecord{tag, now, end, rc.bottleneck}});
 }
 
 void AnalyticalNetwork::start_collective(std::uint64_t tag, CollectiveKind kind,
@@ -65,18 +55,11 @@ void AnalyticalNetwork::start_collective(std::uint64_t tag, CollectiveKind kind,
   std::optional<LinkId> bottleneck;
   for (const FlowPhase& ph : phases)
     for (const Flow& f : ph.flows) {
-      const AlphaBeta ab = links_.route(topo_, members[f.src], members[f.dst]);
-      alpha = std::max(alpha, ab.alpha_s);
-      if (ab.beta_bytes_per_s < beta) {
-        beta = ab.beta_bytes_per_s;
-        double narrowest = std::numeric_limits<double>::infinity();
-        for (LinkId l : topo_.route(members[f.src], members[f.dst])) {
-          const double bw = links_.link(topo_.link(l)).beta_bytes_per_s;
-          if (bw < narrowest) {
-            narrowest = bw;
-            bottleneck = l;
-          }
-        }
+      const RouteCost& rc = routes_.get(members[f.src], members[f.dst]);
+      alpha = std::max(alpha, rc.ab.alpha_s);
+      if (rc.ab.beta_bytes_per_s < beta) {
+        beta = rc.ab.beta_bytes_per_s;
+        bottleneck = rc.bottleneck;
       }
     }
   const double seconds =

@@ -8,6 +8,7 @@
 #include <queue>
 
 #include "sim/network_model.h"
+#include "sim/route_cache.h"
 
 namespace spsim {
 
@@ -36,6 +37,7 @@ class AnalyticalNetwork final : public NetworkModel {
   const Topology& topo_;
   const LinkModel& links_;
   NetworkOptions options_;
+  RouteCache routes_;
   std::priority_queue<Pending, std::vector<Pending>, std::greater<>> pending_;
   std::uint64_t seq_ = 0;
   LinkUsage usage_;

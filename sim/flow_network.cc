@@ -11,13 +11,14 @@
 namespace spsim {
 
 FlowNetwork::FlowNetwork(const Topology& topology, const LinkModel& links, const NetworkOptions& options)
-    : topo_(topology), links_(links), options_(options) {
+    : topo_(topology), links_(links), options_(options), routes_(topology, links) {
   const std::size_t L = topology.num_links();
   capacity_.resize(L);
   for (LinkId l = 0; l < L; ++l) capacity_[l] = links.link(topology.link(l)).beta_bytes_per_s;
   on_link_.resize(L);
   link_mark_.assign(L, 0);
   cap_left_.assign(L, 0);
+  link_version_.assign(L, 0);
   unfixed_on_.assign(L, 0);
   link_rate_.assign(L, 0);
   usage_.bytes.assign(L, 0);
@@ -65,7 +66,7 @@ void FlowNetwork::start_flow(std::uint32_t job, DeviceId a, DeviceId b, double b
   fs.job = job;
   fs.state = FlowPhaseState::kLatency;
   ++jobs_[job].outstanding;
-  push(now_ + links_.route(topo_, a, b).alpha_s, f, EventType::kLatencyEnd);
+  push(now_ + routes_.get(a, b).ab.alpha_s, f, EventType::kLatencyEnd);
 }
 
 void FlowNetwork::start_transfer(std::uint64_t tag, DeviceId a, DeviceId b, double bytes, double now) {
@@ -151,85 +152,86 @@ void FlowNetwork::finish_flow(std::uint32_t f, std::vector<CommRecord>& complete
 }
 
 // Max-min fairness by progressive filling, over the flows connected (through
-// shared links) to the links that changed. Ties go to the lowest link id.
+// shared links) to the links that changed: repeatedly take the link whose
+// fair share (capacity left / flows not yet fixed) is smallest, fix its flows
+// at that share. Shares only grow as flows are fixed, so a heap of link
+// shares (stale entries skipped by version) gives the order; ties go to the
+// lowest link id.
 void FlowNetwork::reshare() {
   if (dirty_.empty()) return;
   ++epoch_;
   if (flow_mark_.size() < flows_.size()) flow_mark_.resize(flows_.size(), 0);
-  std::vector<LinkId> comp_links;
-  std::vector<std::uint32_t> comp_flows;
-  std::vector<LinkId> stack;
+  comp_links_.clear();
+  comp_flows_.clear();
+  stack_.clear();
   for (LinkId l : dirty_)
     if (link_mark_[l] != epoch_) {
       link_mark_[l] = epoch_;
-      stack.push_back(l);
+      stack_.push_back(l);
     }
   dirty_.clear();
-  while (!stack.empty()) {
-    const LinkId l = stack.back();
-    stack.pop_back();
-    comp_links.push_back(l);
+  while (!stack_.empty()) {
+    const LinkId l = stack_.back();
+    stack_.pop_back();
+    comp_links_.push_back(l);
     for (std::uint32_t f : on_link_[l]) {
       if (flow_mark_[f] == epoch_) continue;
       flow_mark_[f] = epoch_;
-      comp_flows.push_back(f);
+      comp_flows_.push_back(f);
       for (LinkId m : flows_[f].links)
         if (link_mark_[m] != epoch_) {
           link_mark_[m] = epoch_;
-          stack.push_back(m);
+          stack_.push_back(m);
         }
     }
   }
-  std::sort(comp_links.begin(), comp_links.end());
-  std::sort(comp_flows.begin(), comp_flows.end());
-  for (LinkId l : comp_links) {
+  const std::uint32_t fixed_mark = ++epoch_;
+  share_heap_.clear();
+  for (LinkId l : comp_links_) {
     cap_left_[l] = capacity_[l];
     unfixed_on_[l] = static_cast<std::uint32_t>(on_link_[l].size());
+    ++link_version_[l];
+    if (unfixed_on_[l] > 0) share_heap_.push_back({cap_left_[l] / unfixed_on_[l], l, link_version_[l]});
   }
-  // New rates into a scratch map (flow_mark_ reused: epoch + 1 marks "fixed").
-  std::vector<std::pair<std::uint32_t, double>> new_rate;
-  new_rate.reserve(comp_flows.size());
-  std::vector<std::optional<LinkId>> new_bottleneck;
-  new_bottleneck.reserve(comp_flows.size());
-  std::size_t fixed = 0;
-  const std::uint32_t fixed_mark = ++epoch_;
-  while (fixed < comp_flows.size()) {
-    LinkId best = 0;
-    double best_share = std::numeric_limits<double>::infinity();
-    for (LinkId l : comp_links) {
-      if (unfixed_on_[l] == 0) continue;
-      const double share = std::max(0.0, cap_left_[l]) / unfixed_on_[l];
-      if (share < best_share) {
-        best_share = share;
-        best = l;
-      }
-    }
-    assert(best_share < std::numeric_limits<double>::infinity());
-    for (std::uint32_t f : on_link_[best]) {
+  auto later = [](const ShareEntry& a, const ShareEntry& b) {
+    return a.share != b.share ? a.share > b.share : a.link > b.link;
+  };
+  std::make_heap(share_heap_.begin(), share_heap_.end(), later);
+  new_rate_.clear();
+  while (!share_heap_.empty()) {
+    std::pop_heap(share_heap_.begin(), share_heap_.end(), later);
+    const ShareEntry e = share_heap_.back();
+    share_heap_.pop_back();
+    if (e.version != link_version_[e.link] || unfixed_on_[e.link] == 0) continue;
+    const double share = std::max(0.0, e.share);
+    for (std::uint32_t f : on_link_[e.link]) {
       if (flow_mark_[f] == fixed_mark) continue;
       flow_mark_[f] = fixed_mark;
-      ++fixed;
-      new_rate.emplace_back(f, best_share);
-      new_bottleneck.push_back(best);
+      new_rate_.push_back({f, share, e.link});
       for (LinkId m : flows_[f].links) {
-        cap_left_[m] -= best_share;
+        cap_left_[m] -= share;
         --unfixed_on_[m];
+        ++link_version_[m];
+        if (m != e.link && unfixed_on_[m] > 0) {
+          share_heap_.push_back({std::max(0.0, cap_left_[m]) / unfixed_on_[m], m, link_version_[m]});
+          std::push_heap(share_heap_.begin(), share_heap_.end(), later);
+        }
       }
     }
   }
-  for (std::size_t i = 0; i < new_rate.size(); ++i) {
-    const auto [f, rate] = new_rate[i];
-    FlowState& fs = flows_[f];
-    fs.bottleneck = new_bottleneck[i];
-    if (rate == fs.rate) continue;
+  for (const NewRate& nr : new_rate_) {
+    FlowState& fs = flows_[nr.flow];
+    fs.bottleneck = nr.link;
+    if (nr.rate == fs.rate) continue;
     fs.remaining = std::max(0.0, fs.remaining - fs.rate * (now_ - fs.t0));
     fs.t0 = now_;
-    fs.rate = rate;
+    fs.rate = nr.rate;
     ++fs.version;
-    push(rate > 0 ? now_ + fs.remaining / rate : std::numeric_limits<double>::infinity(), f, EventType::kDone);
+    push(nr.rate > 0 ? now_ + fs.remaining / nr.rate : std::numeric_limits<double>::infinity(), nr.flow,
+         EventType::kDone);
   }
   if (options_.record_rate_series)
-    for (LinkId l : comp_links) {
+    for (LinkId l : comp_links_) {
       double total = 0;
       for (std::uint32_t f : on_link_[l]) total += flows_[f].rate;
       if (total != link_rate_[l]) {

@@ -12,6 +12,7 @@
 #include <queue>
 
 #include "sim/network_model.h"
+#include "sim/route_cache.h"
 
 namespace spsim {
 
@@ -70,6 +71,7 @@ class FlowNetwork final : public NetworkModel {
   const Topology& topo_;
   const LinkModel& links_;
   NetworkOptions options_;
+  RouteCache routes_;
   std::vector<double> capacity_;  // per link, bytes/s
   std::vector<std::vector<std::uint32_t>> on_link_;  // per link: active flows
   std::vector<FlowState> flows_;
@@ -85,6 +87,21 @@ class FlowNetwork final : public NetworkModel {
   std::uint32_t epoch_ = 0;
   std::vector<double> cap_left_;
   std::vector<std::uint32_t> unfixed_on_;
+  std::vector<std::uint32_t> link_version_;
+  struct ShareEntry {
+    double share;
+    LinkId link;
+    std::uint32_t version;
+  };
+  struct NewRate {
+    std::uint32_t flow;
+    double rate;
+    LinkId link;
+  };
+  std::vector<LinkId> comp_links_, stack_;
+  std::vector<std::uint32_t> comp_flows_;
+  std::vector<ShareEntry> share_heap_;
+  std::vector<NewRate> new_rate_;
   std::vector<double> link_rate_;  // per link: current total rate (series)
   LinkUsage usage_;
   std::vector<std::uint32_t> active_count_;

@@ -1,6 +1,7 @@
 #include "sim/op_kind.h"
 
 #include <cassert>
+#include <cmath>
 
 namespace spsim {
 namespace {
@@ -29,6 +30,8 @@ constexpr OperandSpec kAccumulateOps[] = {{"src", R}, {"dst", U}};
 constexpr OperandSpec kSendOps[] = {{"buf", R}};
 constexpr OperandSpec kRecvOps[] = {{"buf", W}};
 constexpr OperandSpec kCollectiveOps[] = {{"in", R}, {"out", W}};
+constexpr OperandSpec kDenseOps[] = {{"in", R}, {"out", W}};
+constexpr OperandSpec kDenseBwdOps[] = {{"in", R}, {"dout", R}, {"din", W}};
 constexpr OperandSpec kLinStateOps[] = {{"k", R}, {"v", R}, {"state", U}};
 constexpr OperandSpec kLinIntraOps[] = {{"q", R}, {"k", R}, {"v", R}, {"out", U}};
 constexpr OperandSpec kLinInterOps[] = {{"q", R}, {"state", R}, {"out", U}};
@@ -67,6 +70,8 @@ const std::array<OpKindInfo, kNumOpKinds> kInfo = {{
     {"lin_inter_bwd", C, kLinInterBwdOps},
     {"lin_dstate", C, kLinDStateOps},
     {"lin_state_bwd", C, kLinStateBwdOps},
+    {"dense", C, kDenseOps},
+    {"dense_bwd", C, kDenseBwdOps},
 }};
 
 }  // namespace
@@ -75,6 +80,17 @@ const OpKindInfo& op_kind_info(OpKind kind) {
   const auto i = static_cast<std::size_t>(kind);
   assert(i < kNumOpKinds && "op_kind_info: invalid OpKind");
   return kInfo[i];
+}
+
+double dense_weight(std::uint32_t seed, std::uint64_t i, std::uint64_t j, std::uint64_t in_features) {
+  // splitmix64 of (seed, i, j): a fixed, platform-independent pseudo-random value.
+  std::uint64_t z = (std::uint64_t{seed} << 40) ^ (i * 0x9E3779B97F4A7C15ull) ^ (j * 0xC2B2AE3D27D4EB4Full);
+  z += 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  const double u = static_cast<double>(z >> 11) * 0x1.0p-52 - 1.0;  // [-1, 1)
+  return u / std::sqrt(static_cast<double>(in_features));
 }
 
 Access operand_access(OpKind kind, std::size_t i) {

@@ -82,6 +82,19 @@
 //                LinState wrt k and v given the gradient dstate of the state):
 //                with D = dstate[seq r][:, h] (d_k x d_v), dk[r,h] += D v[r,h]
 //                and dv[r,h] += D^T k[r,h].
+// Model layers outside attention (projections, MLP matrices):
+//   Dense        in -> out: out[r] = W in[r] for every row r, with in[r] and
+//                out[r] flattened over (heads, cols) and W a fixed
+//                [out features x in features] matrix, W[i][j] = u(seed, i, j) /
+//                sqrt(in features), u uniform in [-1, 1) from a hash of
+//                (seed = `tag`, i, j) (dense_weight()). Rows pair by index and
+//                hold the same positions. Weights are implicit: their memory
+//                is the static memory model's.
+//   DenseBwd     in, dout -> din: din[r] = W^T dout[r] with the same W. The
+//                kernel also forms the weight gradient dW = dout^T in, whose
+//                FLOPs count (2x the forward in all) but whose value is not
+//                materialized (weights are outside the Program).
+//   Op::work for both: rows x in features x out features (multiply-adds).
 // In LinState and LinStateBwd, h is a head of k (state head = k's global
 // head); in LinInter, LinInterBwd and LinDState, hk = h / q_per_kv for the
 // query head h. FLOPs as the executor computes them (n = Op::work, heads of
@@ -123,8 +136,13 @@ enum class OpKind : std::uint8_t {
   kLinInterBwd,
   kLinDState,
   kLinStateBwd,
+  kDense,
+  kDenseBwd,
 };
-inline constexpr std::size_t kNumOpKinds = static_cast<std::size_t>(OpKind::kLinStateBwd) + 1;
+inline constexpr std::size_t kNumOpKinds = static_cast<std::size_t>(OpKind::kDenseBwd) + 1;
+
+// W[i][j] of a Dense op with seed `seed` and `in_features` inputs (see Dense).
+double dense_weight(std::uint32_t seed, std::uint64_t i, std::uint64_t j, std::uint64_t in_features);
 
 enum class OpCategory : std::uint8_t { kCompute, kMemory, kComm };
 

@@ -256,6 +256,12 @@ std::int64_t ProgramBuilder::op_work(OpKind kind, std::span<const BufferId> ops,
         k += state_range_selects(static_cast<StateRange>(tag), peer, static_cast<std::uint32_t>(j));
       return k;
     }
+    case OpKind::kDense:
+    case OpKind::kDenseBwd: {
+      // rows x in features x out features; the output is the last operand.
+      const Buffer &in = p_.buffer(ops[0]), &out = p_.buffer(ops.back());
+      return rows_of(ops[0]) * std::int64_t{in.heads} * in.cols * std::int64_t{out.heads} * out.cols;
+    }
     default: return 0;
   }
 }
@@ -332,6 +338,17 @@ OpId ProgramBuilder::attn_bwd(StreamId s, BufferId q, BufferId k, BufferId v, Bu
                               BufferId dv, bool causal, const Deps& deps) {
   const BufferId ops[] = {q, k, v, dout, lse, delta, dq, dk, dv};
   return op(OpKind::kAttnBwd, s, ops, deps, causal ? kOpCausal : 0);
+}
+
+OpId ProgramBuilder::dense(StreamId s, BufferId in, BufferId out, std::uint32_t seed, const Deps& deps) {
+  const BufferId ops[] = {in, out};
+  return op(OpKind::kDense, s, ops, deps, 0, 0, seed);
+}
+
+OpId ProgramBuilder::dense_bwd(StreamId s, BufferId in, BufferId dout, BufferId din, std::uint32_t seed,
+                               const Deps& deps) {
+  const BufferId ops[] = {in, dout, din};
+  return op(OpKind::kDenseBwd, s, ops, deps, 0, 0, seed);
 }
 
 OpId ProgramBuilder::copy(StreamId s, BufferId src, BufferId dst, const Deps& deps) {

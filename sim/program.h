@@ -269,6 +269,10 @@ class ProgramBuilder {
   OpId attn_bwd(StreamId s, BufferId q, BufferId k, BufferId v, BufferId dout, BufferId lse,
                 BufferId delta, BufferId dq, BufferId dk, BufferId dv, bool causal,
                 const Deps& deps = {});
+  // A model layer outside attention: out = W in per row (op_kind.h, Dense).
+  OpId dense(StreamId s, BufferId in, BufferId out, std::uint32_t seed, const Deps& deps = {});
+  OpId dense_bwd(StreamId s, BufferId in, BufferId dout, BufferId din, std::uint32_t seed,
+                 const Deps& deps = {});
   OpId copy(StreamId s, BufferId src, BufferId dst, const Deps& deps = {});
   OpId accumulate(StreamId s, BufferId src, BufferId dst, const Deps& deps = {});
   // A message of one or more buffers (one NCCL group of sends: one launch,

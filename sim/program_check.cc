@@ -108,6 +108,13 @@ class ShapeChecker {
         same_shape(ops[3], ops[0], "dk vs k");
         same_shape(ops[4], ops[1], "dv vs v");
         break;
+      case OpKind::kDense: same_rows(ops[0], ops[1]); break;
+      case OpKind::kDenseBwd:
+        same_rows(ops[0], ops[1]);
+        same_rows(ops[0], ops[2]);
+        if (p_.buffer(ops[0]).heads != p_.buffer(ops[2]).heads || p_.buffer(ops[0]).cols != p_.buffer(ops[2]).cols)
+          fail("din " + p_.describe_buffer(ops[2]) + " must have the shape of in " + p_.describe_buffer(ops[0]));
+        break;
       case OpKind::kCopy: subset(ops[1], ops[0], "dst", "src"); break;
       case OpKind::kAccumulate: subset(ops[0], ops[1], "src", "dst"); break;
       case OpKind::kSend:
@@ -196,6 +203,13 @@ class ShapeChecker {
       fail(std::string(what) + ": " + p_.describe_buffer(a) + " vs " + p_.describe_buffer(b));
     if (x.layout && y.layout && !same_positions(rows(a), rows(b)))
       fail(std::string(what) + ": rows hold different positions");
+  }
+  // Same number of rows holding the same positions (when both have positions).
+  void same_rows(BufferId a, BufferId b) const {
+    const Buffer &x = p_.buffer(a), &y = p_.buffer(b);
+    if (x.rows != y.rows || x.layout.has_value() != y.layout.has_value() ||
+        (x.layout && !same_positions(rows(a), rows(b))))
+      fail(p_.describe_buffer(a) + " and " + p_.describe_buffer(b) + " must hold the same rows");
   }
   void score_rows(BufferId scores, BufferId q) const {
     const Buffer &s = p_.buffer(scores), &bq = p_.buffer(q);

@@ -54,51 +54,63 @@ LayerForward ring_forward(ProgramBuilder& b, const LayerContext& ctx, const Laye
   f.lse.resize(P);
   f.done.resize(P);
   f.saved.resize(P);
-  for (std::uint32_t i = 0; i < P; ++i) {
-    const RankId me = ctx.ranks[i], next = ctx.ranks[(i + 1) % P], prev = ctx.ranks[(i + P - 1) % P];
-    const BufferId q = in.q[i];
-    const Buffer qb = b.program().buffer(q);  // a copy: buffer_like() below may move the buffer table
-    f.out[i] = b.buffer_like(q, me, "out");
-    f.lse[i] = b.token_buffer(me, "lse", DType::kF32, *qb.layout, qb.head_begin, qb.heads, 1);
-    BufferId k = in.k[i], v = in.v[i];
-    Deps kv_ready(in.ready[i]);
+  struct Partial {
+    std::optional<BufferId> out, lse;
+  };
+  // What each member carries from one step to the next.
+  struct Member {
+    BufferId k, v;
+    Deps kv_ready;
     std::optional<OpId> last_compute, prev_compute;  // compute ops of steps s-1 and s-2
     bool out_written = false;
-    struct Partial {
-      std::optional<BufferId> out, lse;
-    };
     std::array<Partial, 3> partial{};  // by RowHalf
-    RowSelector rows(b);
-    for (std::uint32_t s = 0; s < P; ++s) {
-      b.set_step(s);
+  };
+  std::vector<Member> m(P);
+  std::vector<RowSelector> rows(P, RowSelector(b));
+  for (std::uint32_t i = 0; i < P; ++i) {
+    const BufferId q = in.q[i];
+    const Buffer qb = b.program().buffer(q);  // a copy: buffer_like() below may move the buffer table
+    f.out[i] = b.buffer_like(q, ctx.ranks[i], "out");
+    f.lse[i] = b.token_buffer(ctx.ranks[i], "lse", DType::kF32, *qb.layout, qb.head_begin, qb.heads, 1);
+    m[i].k = in.k[i];
+    m[i].v = in.v[i];
+    m[i].kv_ready = Deps(in.ready[i]);
+  }
+  // Step-major emission: all members' ops of step s, then step s+1 — the
+  // order the ops run in, which keeps large schedules cache-friendly to simulate.
+  for (std::uint32_t s = 0; s < P; ++s) {
+    b.set_step(s);
+    for (std::uint32_t i = 0; i < P; ++i) {
+      Member& mi = m[i];
+      const RankId me = ctx.ranks[i], next = ctx.ranks[(i + 1) % P], prev = ctx.ranks[(i + P - 1) % P];
       BufferId k_next{}, v_next{};
       std::optional<OpId> recv_kv;
       if (s + 1 < P) {
         // K and V travel as one message (one batched NCCL group, as the reference does).
-        b.send(st.send, {k, v}, next, ring_tag(ctx.layer, RingMessage::kKV, s), kv_ready);
+        b.send(st.send, {mi.k, mi.v}, next, ring_tag(ctx.layer, RingMessage::kKV, s), mi.kv_ready);
         // The block arriving now started on member i-s-1.
         const std::uint32_t owner = (i + 2 * P - s - 1) % P;
         k_next = b.buffer_like(in.k[owner], me, "k_recv");
         v_next = b.buffer_like(in.v[owner], me, "v_recv");
         // Double buffering: the block received now reuses the memory of the
         // block computed two steps ago.
-        recv_kv = b.recv(st.recv, {k_next, v_next}, prev, ring_tag(ctx.layer, RingMessage::kKV, s), {prev_compute});
+        recv_kv = b.recv(st.recv, {k_next, v_next}, prev, ring_tag(ctx.layer, RingMessage::kKV, s), {mi.prev_compute});
       }
       const RingBlock blk = rule(i, s, P);
-      const BufferId qs = rows(q, blk.q), ks = rows(k, blk.kv), vs = rows(v, blk.kv);
+      const BufferId qs = rows[i](in.q[i], blk.q), ks = rows[i](mi.k, blk.kv), vs = rows[i](mi.v, blk.kv);
       std::optional<OpId> compute;
       if (visible(b, qs, ks, causal)) {
-        Deps deps(kv_ready);
-        deps.add(last_compute);
-        if (!out_written) {
+        Deps deps(mi.kv_ready);
+        deps.add(mi.last_compute);
+        if (!mi.out_written) {
           if (blk.q != RowHalf::kAll)
             throw ProgramError("ring schedule: the first computed block must cover all query rows");
           compute = b.attn_fwd(st.compute, qs, ks, vs, f.out[i], f.lse[i], causal, deps);
-          out_written = true;
+          mi.out_written = true;
         } else {
           // One partial per rank and row selection, reused every step: the
           // compute stream orders each step's write after the last merge read it.
-          Partial& part = partial[static_cast<std::size_t>(blk.q)];
+          Partial& part = mi.partial[static_cast<std::size_t>(blk.q)];
           if (!part.out) {
             const Buffer qb = b.program().buffer(qs);
             part.out = b.buffer_like(qs, me, "part_out", DType::kF32);
@@ -106,22 +118,24 @@ LayerForward ring_forward(ProgramBuilder& b, const LayerContext& ctx, const Laye
           }
           const BufferId part_out = *part.out, part_lse = *part.lse;
           const OpId fwd = b.attn_fwd(st.compute, qs, ks, vs, part_out, part_lse, causal, deps);
-          compute = b.attn_merge(st.compute, rows(f.out[i], blk.q), rows(f.lse[i], blk.q),
+          compute = b.attn_merge(st.compute, rows[i](f.out[i], blk.q), rows[i](f.lse[i], blk.q),
                                  part_out, part_lse, {fwd});
         }
       }
       if (compute) {
-        prev_compute = last_compute;
-        last_compute = compute;
+        mi.prev_compute = mi.last_compute;
+        mi.last_compute = compute;
       }
       if (s + 1 < P) {
-        k = k_next;
-        v = v_next;
-        kv_ready = Deps{recv_kv};
+        mi.k = k_next;
+        mi.v = v_next;
+        mi.kv_ready = Deps{recv_kv};
       }
     }
-    if (!out_written) throw ProgramError("ring schedule: member " + std::to_string(i) + " computed nothing");
-    f.done[i] = {*last_compute};
+  }
+  for (std::uint32_t i = 0; i < P; ++i) {
+    if (!m[i].out_written) throw ProgramError("ring schedule: member " + std::to_string(i) + " computed nothing");
+    f.done[i] = {*m[i].last_compute};
   }
   b.set_step(0);
   return f;
@@ -138,72 +152,83 @@ LayerBackward ring_backward(ProgramBuilder& b, const LayerContext& ctx, const La
   g.dk.resize(P);
   g.dv.resize(P);
   g.done.resize(P);
+  struct Member {
+    BufferId delta, k, v, dk, dv;  // dk, dv: accumulators travelling with the block held now
+    Deps kv_ready, dkv_ready;
+    std::optional<OpId> last_compute, prev_compute;
+  };
+  std::vector<Member> m(P);
+  std::vector<RowSelector> rows(P, RowSelector(b));
   for (std::uint32_t i = 0; i < P; ++i) {
-    const RankId me = ctx.ranks[i], next = ctx.ranks[(i + 1) % P], prev = ctx.ranks[(i + P - 1) % P];
-    const BufferId q = in.q[i], out = fwd.out[i], lse = fwd.lse[i], dout = grad.dout[i];
+    const RankId me = ctx.ranks[i];
+    const BufferId q = in.q[i];
     const Buffer qb = b.program().buffer(q);
-    const BufferId delta = b.token_buffer(me, "delta", DType::kF32, *qb.layout, qb.head_begin, qb.heads, 1);
+    Member& mi = m[i];
+    mi.delta = b.token_buffer(me, "delta", DType::kF32, *qb.layout, qb.head_begin, qb.heads, 1);
     Deps prep_deps(fwd.done[i]);
     for (OpId d : grad.ready[i]) prep_deps.add(d);
     for (OpId d : in.ready[i]) prep_deps.add(d);
-    const OpId prep = b.attn_bwd_prep(st.compute, out, dout, delta, prep_deps);
+    mi.last_compute = b.attn_bwd_prep(st.compute, fwd.out[i], grad.dout[i], mi.delta, prep_deps);
     g.dq[i] = b.buffer_like(q, me, "dq", DType::kF32, /*zero_init=*/true);
-
-    BufferId k = in.k[i], v = in.v[i];
-    Deps kv_ready(in.ready[i]);
-    // dK,dV accumulators travelling with the block held at this step.
-    BufferId dk = b.buffer_like(k, me, "dk_acc", DType::kF32, /*zero_init=*/true);
-    BufferId dv = b.buffer_like(v, me, "dv_acc", DType::kF32, /*zero_init=*/true);
-    Deps dkv_ready;
-    std::optional<OpId> last_compute = prep, prev_compute;
-    RowSelector rows(b);
-    for (std::uint32_t s = 0; s < P; ++s) {
-      b.set_step(s);
+    mi.k = in.k[i];
+    mi.v = in.v[i];
+    mi.kv_ready = Deps(in.ready[i]);
+    mi.dk = b.buffer_like(mi.k, me, "dk_acc", DType::kF32, /*zero_init=*/true);
+    mi.dv = b.buffer_like(mi.v, me, "dv_acc", DType::kF32, /*zero_init=*/true);
+  }
+  for (std::uint32_t s = 0; s < P; ++s) {
+    b.set_step(s);
+    for (std::uint32_t i = 0; i < P; ++i) {
+      Member& mi = m[i];
+      const RankId me = ctx.ranks[i], next = ctx.ranks[(i + 1) % P], prev = ctx.ranks[(i + P - 1) % P];
       BufferId k_next{}, v_next{};
       std::optional<OpId> recv_kv;
       if (s + 1 < P) {
-        b.send(st.send, {k, v}, next, ring_tag(ctx.layer, RingMessage::kKV, s), kv_ready);
+        b.send(st.send, {mi.k, mi.v}, next, ring_tag(ctx.layer, RingMessage::kKV, s), mi.kv_ready);
         // The block arriving now started on member i-s-1.
         const std::uint32_t owner = (i + 2 * P - s - 1) % P;
         k_next = b.buffer_like(in.k[owner], me, "k_recv");
         v_next = b.buffer_like(in.v[owner], me, "v_recv");
-        recv_kv = b.recv(st.recv, {k_next, v_next}, prev, ring_tag(ctx.layer, RingMessage::kKV, s), {prev_compute});
+        recv_kv = b.recv(st.recv, {k_next, v_next}, prev, ring_tag(ctx.layer, RingMessage::kKV, s), {mi.prev_compute});
       }
       const RingBlock blk = rule(i, s, P);
-      const BufferId qs = rows(q, blk.q), ks = rows(k, blk.kv), vs = rows(v, blk.kv);
-      Deps acc_ready(dkv_ready);
+      const BufferId qs = rows[i](in.q[i], blk.q), ks = rows[i](mi.k, blk.kv), vs = rows[i](mi.v, blk.kv);
+      Deps acc_ready(mi.dkv_ready);
       if (visible(b, qs, ks, causal)) {
-        Deps deps(kv_ready);
-        for (OpId d : dkv_ready.ids()) deps.add(d);
-        deps.add(last_compute);
-        const OpId op = b.attn_bwd(st.compute, qs, ks, vs, rows(dout, blk.q), rows(lse, blk.q),
-                                   rows(delta, blk.q), rows(g.dq[i], blk.q), rows(dk, blk.kv),
-                                   rows(dv, blk.kv), causal, deps);
-        prev_compute = last_compute;
-        last_compute = op;
+        Deps deps(mi.kv_ready);
+        for (OpId d : mi.dkv_ready.ids()) deps.add(d);
+        deps.add(mi.last_compute);
+        const OpId op = b.attn_bwd(st.compute, qs, ks, vs, rows[i](grad.dout[i], blk.q), rows[i](fwd.lse[i], blk.q),
+                                   rows[i](mi.delta, blk.q), rows[i](g.dq[i], blk.q), rows[i](mi.dk, blk.kv),
+                                   rows[i](mi.dv, blk.kv), causal, deps);
+        mi.prev_compute = mi.last_compute;
+        mi.last_compute = op;
         acc_ready = Deps{op};
       }
-      if (P == 1) break;  // no ring: the accumulators are the gradients
+      if (P == 1) continue;  // no ring: the accumulators are the gradients
       // Pass the accumulators on: after the last step they reach their owner.
-      b.send(st.send, {dk, dv}, next, ring_tag(ctx.layer, RingMessage::kDKV, s), acc_ready);
+      b.send(st.send, {mi.dk, mi.dv}, next, ring_tag(ctx.layer, RingMessage::kDKV, s), acc_ready);
       // The accumulator arriving now belongs to the block of member i-s-1.
       const std::uint32_t owner = (i + 2 * P - s - 1) % P;
       const BufferId dk_next = b.buffer_like(in.k[owner], me, "dk_recv", DType::kF32);
       const BufferId dv_next = b.buffer_like(in.v[owner], me, "dv_recv", DType::kF32);
-      const OpId recv_dkv = b.recv(st.recv, {dk_next, dv_next}, prev, ring_tag(ctx.layer, RingMessage::kDKV, s), {prev_compute});
-      dk = dk_next;
-      dv = dv_next;
-      dkv_ready = Deps{recv_dkv};
+      const OpId recv_dkv =
+          b.recv(st.recv, {dk_next, dv_next}, prev, ring_tag(ctx.layer, RingMessage::kDKV, s), {mi.prev_compute});
+      mi.dk = dk_next;
+      mi.dv = dv_next;
+      mi.dkv_ready = Deps{recv_dkv};
       if (s + 1 < P) {
-        k = k_next;
-        v = v_next;
-        kv_ready = Deps{recv_kv};
+        mi.k = k_next;
+        mi.v = v_next;
+        mi.kv_ready = Deps{recv_kv};
       }
     }
-    g.dk[i] = dk;
-    g.dv[i] = dv;
-    g.done[i].assign(dkv_ready.ids().begin(), dkv_ready.ids().end());
-    g.done[i].push_back(*last_compute);
+  }
+  for (std::uint32_t i = 0; i < P; ++i) {
+    g.dk[i] = m[i].dk;
+    g.dv[i] = m[i].dv;
+    g.done[i].assign(m[i].dkv_ready.ids().begin(), m[i].dkv_ready.ids().end());
+    g.done[i].push_back(*m[i].last_compute);
   }
   b.set_step(0);
   return g;

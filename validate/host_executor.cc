@@ -222,6 +222,8 @@ class HostExecutor::Impl {
       case OpKind::kLinInterBwd: return lin_inter_bwd(o[0], o[1], o[2]);
       case OpKind::kLinDState: return lin_dstate(o[0], o[1], o[2]);
       case OpKind::kLinStateBwd: return lin_state_bwd(o[0], o[1], o[2], o[3], o[4]);
+      case OpKind::kDense: return dense(o[0], o[1], p_.op(id).tag, false);
+      case OpKind::kDenseBwd: return dense(o[1], o[2], p_.op(id).tag, true);
       case OpKind::kSend:
       case OpKind::kRecv:
       case OpKind::kCollective: throw ProgramError(p_.describe_op(id) + " executed outside its unit");
@@ -341,6 +343,26 @@ class HostExecutor::Impl {
           for (std::uint32_t c = 0; c < bd.cols; ++c)
             state_at(dstate, pq[r].seq, bq.cols, a, hs, c) += at(q, r, h, a) * at(dout, r, h, c);
       }
+  }
+
+  // out[r] = W x[r] (forward) or out[r] = W^T x[r] (transpose: DenseBwd's din),
+  // rows flattened over (heads, cols); W from dense_weight().
+  void dense(BufferId x, BufferId out, std::uint32_t seed, bool transpose) {
+    const Buffer &bx = p_.buffer(x), &bo = p_.buffer(out);
+    const std::uint64_t nx = std::uint64_t{bx.heads} * bx.cols, no = std::uint64_t{bo.heads} * bo.cols;
+    // Forward: W is [no x nx]; transposed use: W is [nx x no] and we apply W^T.
+    const std::uint64_t in_features = transpose ? no : nx;
+    std::vector<double> xr(nx);
+    for (std::uint32_t r = 0; r < bx.rows; ++r) {
+      for (std::uint64_t e = 0; e < nx; ++e)
+        xr[e] = at(x, r, static_cast<std::uint32_t>(e / bx.cols), static_cast<std::uint32_t>(e % bx.cols));
+      for (std::uint64_t i = 0; i < no; ++i) {
+        double acc = 0;
+        for (std::uint64_t j = 0; j < nx; ++j)
+          acc += (transpose ? dense_weight(seed, j, i, in_features) : dense_weight(seed, i, j, in_features)) * xr[j];
+        at(out, r, static_cast<std::uint32_t>(i / bo.cols), static_cast<std::uint32_t>(i % bo.cols)) = acc;
+      }
+    }
   }
 
   void lin_state_bwd(BufferId k, BufferId v, BufferId dstate, BufferId dk, BufferId dv) {

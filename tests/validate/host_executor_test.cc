@@ -176,3 +176,43 @@ TEST_CASE("reading memory no op wrote poisons the result with NaN") {
 
 }  // namespace
 }  // namespace spsim
+
+namespace spsim {
+namespace {
+
+TEST_CASE("dense applies the seeded weight matrix, dense_bwd its transpose") {
+  ProgramBuilder b(1);
+  const StreamId s = b.stream("compute");
+  const LayoutId l = b.layout(TokenLayout{{0, 0, 2, 1}});
+  const BufferId x = b.token_buffer(0, "x", DType::kF32, l, 0, 1, 3);   // 3 features
+  const BufferId y = b.token_buffer(0, "y", DType::kF32, l, 0, 2, 1);   // 2 features
+  const BufferId dx = b.token_buffer(0, "dx", DType::kF32, l, 0, 1, 3);
+  b.bind_input(x, Tensor::kQ);
+  const OpId fwd = b.dense(s, x, y, 7);
+  b.dense_bwd(s, x, y, dx, 7, {fwd});
+  const Program p = std::move(b).finish();
+  CHECK(p.op(fwd).work == 2 * 3 * 2);  // rows x in features x out features
+  const auto m = check_program(p);
+  HostExecutor ex(p, m);
+  ex.set_buffer(x, {1, 2, 3, -1, 0, 1});
+  ex.run(1);
+  const auto W = [](std::uint64_t i, std::uint64_t j) { return dense_weight(7, i, j, 3); };
+  const auto yv = ex.buffer(y), dxv = ex.buffer(dx);
+  // y[r][i] = sum_j W[i][j] x[r][j]; dx[r][j] = sum_i W[i][j] y[r][i].
+  const double xs[2][3] = {{1, 2, 3}, {-1, 0, 1}};
+  for (int r = 0; r < 2; ++r) {
+    for (int i = 0; i < 2; ++i)
+      CHECK(yv[static_cast<std::size_t>(2 * r + i)] ==
+            doctest::Approx(W(i, 0) * xs[r][0] + W(i, 1) * xs[r][1] + W(i, 2) * xs[r][2]).epsilon(1e-14));
+    for (int j = 0; j < 3; ++j)
+      CHECK(dxv[static_cast<std::size_t>(3 * r + j)] ==
+            doctest::Approx(W(0, j) * yv[static_cast<std::size_t>(2 * r)] + W(1, j) * yv[static_cast<std::size_t>(2 * r + 1)]).epsilon(1e-14));
+  }
+  // Weights are fixed per seed, bounded by 1/sqrt(in features), and differ across seeds.
+  CHECK(std::abs(W(0, 0)) <= 1 / std::sqrt(3.0));
+  CHECK(dense_weight(7, 1, 2, 3) == dense_weight(7, 1, 2, 3));
+  CHECK(dense_weight(7, 1, 2, 3) != dense_weight(8, 1, 2, 3));
+}
+
+}  // namespace
+}  // namespace spsim
