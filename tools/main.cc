@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   add(cli::add_verify_command(app));
   add(cli::add_list_command(app));
   add(cli::add_topo_command(app));
+  add(cli::add_plan_command(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
