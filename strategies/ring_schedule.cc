@@ -80,8 +80,8 @@ LayerForward ring_forward(ProgramBuilder& b, const LayerContext& ctx, const Laye
         const std::uint32_t owner = (i + 2 * P - s - 1) % P;
         k_next = b.buffer_like(in.k[owner], me, "k_recv");
         v_next = b.buffer_like(in.v[owner], me, "v_recv");
-        // Double buffering: the block received now reuses the memory of the
-        // block computed two steps ago.
+        // Buffer reuse: the block received now reuses the memory of the
+        // block computed two steps ago (up to three blocks live).
         recv_kv = b.recv(st.recv, {k_next, v_next}, prev, ring_tag(ctx.layer, RingMessage::kKV, s), {prev_compute});
       }
       const RingBlock blk = rule(i, s, P);

@@ -8,7 +8,9 @@
 #include <doctest/doctest.h>
 
 #include <cstdio>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <stdexcept>
 
 #include "sim/comm_volume.h"
@@ -132,11 +134,10 @@ TEST_CASE("schedule_text: print every strategy at P = 4" * doctest::skip()) {
   }
 }
 
-// Prints the bytes rank 0 sends for one layer of a Llama-3-8B-shaped
-// attention (H = 32, Hkv = 8, D = 128, bf16, causal; B = 1, S = 128Ki) at P =
-// 8 and 16, options at their defaults, for the table in docs/strategies.md.
-// Prints, asserts nothing (the volume tests assert the closed forms).
-TEST_CASE("schedule_text: print bytes per rank at P = 8 and 16" * doctest::skip()) {
+// The table of docs/strategies.md §3: MiB member 0 sends for one layer of a
+// Llama-3-8B-shaped attention (H = 32, Hkv = 8, D = 128, bf16, causal; B =
+// 1, S = 128Ki) at P = 8 and 16, options at their defaults, fwd and fwd+bwd.
+std::string volume_table() {
   Workload w;
   w.seq_lens = {131072};
   w.heads = 32;
@@ -144,31 +145,66 @@ TEST_CASE("schedule_text: print bytes per rank at P = 8 and 16" * doctest::skip(
   w.head_dim = 128;
   w.dtype = DType::kBF16;
   w.causal = true;
-  std::printf("MiB sent by rank 0, one layer, B=1 S=131072 H=32/8 D=128 bf16 causal\n");
-  std::printf("%-12s %8s %12s %12s %12s %12s\n", "strategy", "kind", "P=8 fwd", "P=8 fwd+bwd", "P=16 fwd",
-              "P=16 fwd+bwd");
+  char line[160];
+  std::snprintf(line, sizeof line, "%-12s %8s %12s %12s %12s %12s\n", "strategy", "kind", "P=8 fwd", "P=8 fwd+bwd",
+                "P=16 fwd", "P=16 fwd+bwd");
+  std::string table = line;
   for (const Strategy* s : all_strategies()) {
     for (const auto kind : {AttentionKind::kSoftmax, AttentionKind::kLinear}) {
       StrategyOptions probe{8};
       if (s->name() == "lasp2h") probe.layer_kind = kind;
       if (kind != s->attention_kind(probe)) continue;
-      std::printf("%-12s %8s", std::string(s->name()).c_str(), std::string(attention_kind_name(kind)).c_str());
+      std::snprintf(line, sizeof line, "%-12s %8s", std::string(s->name()).c_str(),
+                    std::string(attention_kind_name(kind)).c_str());
+      table += line;
       for (std::uint32_t P : {8u, 16u}) {
         for (const Pass pass : {Pass::kForward, Pass::kForwardBackward}) {
           w.pass = pass;
           StrategyOptions o{P};
           o.layer_kind = probe.layer_kind;
           if (s->refuse(w, o)) {
-            std::printf(" %12s", "refused");
-            continue;
+            std::snprintf(line, sizeof line, " %12s", "refused");
+          } else {
+            const double mib = bytes_sent_per_rank(lower_attention(*s, w, o))[0] / (1024.0 * 1024.0);
+            std::snprintf(line, sizeof line, " %12.2f", mib);
           }
-          const double mib = bytes_sent_per_rank(lower_attention(*s, w, o))[0] / (1024.0 * 1024.0);
-          std::printf(" %12.2f", mib);
+          table += line;
         }
       }
-      std::printf("\n");
+      table += "\n";
     }
   }
+  return table;
+}
+
+std::string read_doc() {
+  std::ifstream in(std::string(SPSIM_SOURCE_DIR) + "/docs/strategies.md");
+  REQUIRE(in.good());
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST_CASE("docs/strategies.md: a section for every registered strategy") {
+  const std::string doc = read_doc();
+  for (const Strategy* s : all_strategies()) {
+    CAPTURE(s->name());
+    CHECK(doc.find("\n## `" + std::string(s->name()) + "`\n") != std::string::npos);
+  }
+}
+
+TEST_CASE("docs/strategies.md: the bytes table is what the Programs send") {
+  // The doc's table must be the output of volume_table() verbatim, so a
+  // change to any strategy's traffic shows up here until the doc follows.
+  const std::string table = volume_table();
+  INFO("docs/strategies.md should contain this table:\n" << table);
+  CHECK(read_doc().find(table) != std::string::npos);
+}
+
+// Prints the table for the doc. Asserts nothing (the volume tests assert the
+// closed forms).
+TEST_CASE("schedule_text: print bytes per rank at P = 8 and 16" * doctest::skip()) {
+  std::cout << "MiB sent by rank 0, one layer, B=1 S=131072 H=32/8 D=128 bf16 causal\n" << volume_table();
 }
 
 }  // namespace
