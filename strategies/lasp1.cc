@@ -6,7 +6,9 @@
 // prefix KV_t = sum_{j<t} M_j (fp32 state, stream "recv") from t-1, adds
 // Q_t · KV_t to its output, and — unless it is the last member — adds KV_t into
 // M_t and sends the result (= KV_{t+1}) to t+1 (stream "send"): a chain of P-1
-// serial hops whose critical path per hop is one transfer plus one D x D add.
+// serial hops whose critical path per hop is one transfer plus one D x D add
+// (the add follows the member's own intra-chunk kernel on "compute", so a hop
+// also waits for that kernel when the prefix arrives before it ends).
 // Backward reverses the chain: member t < P-1 receives D_t = sum_{j>t} dM_j
 // from t+1, uses it for dK, dV, adds its own dM_t = Q_t^T dO_t and sends the
 // sum to t-1. lasp_naive receives before launching its kernels; here only the

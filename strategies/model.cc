@@ -76,7 +76,17 @@ std::vector<ModelSpec> make_presets() {
                         "examples/linear_llama3/run_pretrain_mcore_llama.sh (MODEL_SIZE=1B) (?); "
                         "KV heads = heads, no GQA in the linear layers (?); Llama 3 vocab 128256 (?)");
     m.attention.softmax_every = std::nullopt;
-    p.push_back(std::move(m));
+    p.push_back(m);
+    // Hybrids as LASP-2H evaluates them: a softmax-attention layer every 4th
+    // (the "1/4 hybrid") or every 8th layer, the others linear (LASP-2, arXiv
+    // 2502.07563, Linear-Llama3 hybrid ratios (?)).
+    for (std::uint32_t every : {4u, 8u}) {
+      ModelSpec h = m;
+      h.name = "linear-llama3-1b-h" + std::to_string(every);
+      h.attention.softmax_every = every;
+      h.source = m.source + "; hybrid: softmax attention every " + std::to_string(every) + "th layer (?)";
+      p.push_back(std::move(h));
+    }
   }
   p.push_back(gpt2_style("bert-base", 12, 768, 12, 64, 30522, 512, false,
                          "Devlin et al., BERT, arXiv 1810.04805 (BERT-BASE: L=12, H=768, A=12, FFN 4H, 110M); "

@@ -92,9 +92,10 @@ LayerForward ring_forward(ProgramBuilder& b, const LayerContext& ctx, const Laye
         const std::uint32_t owner = (i + 2 * P - s - 1) % P;
         k_next = b.buffer_like(in.k[owner], me, "k_recv");
         v_next = b.buffer_like(in.v[owner], me, "v_recv");
-        // Double buffering: the block received now reuses the memory of the
-        // block computed two steps ago.
-        recv_kv = b.recv(st.recv, {k_next, v_next}, prev, ring_tag(ctx.layer, RingMessage::kKV, s), {mi.prev_compute});
+        // Double buffering, as the reference: the next block is posted once the
+        // previous step's block has been computed, so at most two blocks are
+        // live (the one computing and the one arriving).
+        recv_kv = b.recv(st.recv, {k_next, v_next}, prev, ring_tag(ctx.layer, RingMessage::kKV, s), {mi.last_compute});
       }
       const RingBlock blk = rule(i, s, P);
       const BufferId qs = rows[i](in.q[i], blk.q), ks = rows[i](mi.k, blk.kv), vs = rows[i](mi.v, blk.kv);
@@ -189,7 +190,7 @@ LayerBackward ring_backward(ProgramBuilder& b, const LayerContext& ctx, const La
         const std::uint32_t owner = (i + 2 * P - s - 1) % P;
         k_next = b.buffer_like(in.k[owner], me, "k_recv");
         v_next = b.buffer_like(in.v[owner], me, "v_recv");
-        recv_kv = b.recv(st.recv, {k_next, v_next}, prev, ring_tag(ctx.layer, RingMessage::kKV, s), {mi.prev_compute});
+        recv_kv = b.recv(st.recv, {k_next, v_next}, prev, ring_tag(ctx.layer, RingMessage::kKV, s), {mi.last_compute});
       }
       const RingBlock blk = rule(i, s, P);
       const BufferId qs = rows[i](in.q[i], blk.q), ks = rows[i](mi.k, blk.kv), vs = rows[i](mi.v, blk.kv);

@@ -7,8 +7,9 @@
 // member i+1 (stream "send") and receives the next from i-1 (stream "recv"),
 // overlapping the flash-attention block of this step (stream "compute"); the
 // partial (out, lse) merges into the running result. A received block is a
-// fresh buffer; its receive waits for the compute two steps back (double
-// buffering, as the reference keeps one block in use and one in flight).
+// fresh buffer; its receive is posted when the previous step's block has been
+// computed (double buffering, as the reference), so two blocks are live: the
+// one computing and the one arriving.
 //
 // Backward: K,V travel the same ring again; dK,dV accumulators (fp32, as in the
 // reference) travel with them: at step s member i adds the block gradients of

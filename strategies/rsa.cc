@@ -26,8 +26,9 @@
 // (ring_forward is a blocking send/recv pair), and the second ring of the
 // backward starts after the all-reduce before it (one communicator, one
 // stream). The own rows of the all-reduced dK_full, dV_full are copied out on
-// the collective stream (the reference slices a view), so the compute stream
-// never waits for an all-reduce. RSA has no lse, so LayerForward::lse is empty.
+// the collective stream (the reference slices a view), so no compute op
+// depends on an all-reduce directly (the next ring's transfers do). RSA has
+// no lse, so LayerForward::lse is empty.
 //
 // Scores are kept per sequence (the reference's (B·H, C, S) score tensor), so
 // a batch costs B score blocks per step rather than one score matrix over all

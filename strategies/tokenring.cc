@@ -1,7 +1,7 @@
 // `tokenring`: TokenRing (arXiv 2412.20501; github ACA-Lab-SJTU/token-ring).
 // Queries travel instead of keys and values, and every partial result goes
 // straight back to the owner of its queries, so both directions of the links
-// carry data. The schedule, with diagrams, is in docs/strategies-tokenring.md.
+// carry data. The schedule, with diagrams, is in docs/strategies.md.
 //
 // Forward, member i of P (K_i, V_i stay put):
 //   step s: Q of member j = i-s is here. Send it on to i+1 (stream "send") and
@@ -23,7 +23,7 @@
 // adds it into its dQ (kAccumulate) one step later.
 //
 // Buffers: a fresh buffer per received message; a receive of Q reuses the
-// memory of the Q computed two steps back (double buffering, as ring_schedule),
+// memory of the Q computed two steps back (as ring_schedule: up to three live),
 // a partial is computed into the memory of the partial sent two steps back,
 // and a returned partial is received into the memory of the one merged two
 // steps back.

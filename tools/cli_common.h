@@ -21,6 +21,7 @@ using CommandAction = std::function<int()>;
 CommandAction add_verify_command(CLI::App& app);
 CommandAction add_list_command(CLI::App& app);
 CommandAction add_topo_command(CLI::App& app);
+CommandAction add_run_command(CLI::App& app);
 CommandAction add_plan_command(CLI::App& app);
 
 }  // namespace spsim::cli

@@ -1,24 +1,59 @@
-// `spsim list strategies`: every strategy with a one-line description and its constraints.
+// `spsim list strategies|models|topologies|devices`: what spsim knows, one line each.
 #include <fmt/core.h>
 
+#include "costmodel/device_profile.h"
 #include "sim/input_error.h"
+#include "strategies/model.h"
 #include "strategies/registry.h"
 #include "tools/cli_common.h"
+#include "topology/node_preset.h"
 
 namespace spsim::cli {
+namespace {
+
+void list_strategies() {
+  std::size_t width = 0;
+  for (const Strategy* s : all_strategies()) width = std::max(width, s->name().size());
+  for (const Strategy* s : all_strategies()) {
+    fmt::print("{:<{}}  {}\n", s->name(), width, s->summary());
+    fmt::print("{:<{}}  constraints: {}\n", "", width, s->constraints());
+  }
+}
+
+void list_models() {
+  fmt::print("{:<20} {:>6} {:>6} {:>7} {:>5} {:>6} {:>9}  {}\n", "model", "layers", "hidden", "heads", "dim", "ffn",
+             "params", "attention");
+  for (const ModelSpec& m : model_presets())
+    fmt::print("{:<20} {:>6} {:>6} {:>7} {:>5} {:>6} {:>8.2f}B  {}{}\n", m.name, m.layers, m.hidden,
+               fmt::format("{}/{}", m.heads, m.kv_heads), m.head_dim, m.ffn_hidden,
+               static_cast<double>(m.parameter_count()) / 1e9, m.attention.describe(), m.causal ? "" : ", full mask");
+}
+
+void list_topologies() {
+  for (const NodePreset& n : node_presets()) fmt::print("{:<14} {}\n", n.name, n.summary);
+}
+
+void list_devices() {
+  fmt::print("{:<16} {:>12} {:>10} {:>9}\n", "device", "bf16 TFLOP/s", "HBM GB/s", "memory GB");
+  for (const std::string& name : device_profile_names()) {
+    const DeviceProfile& d = device_profile_preset(name);
+    fmt::print("{:<16} {:>12.0f} {:>10.0f} {:>9.0f}\n", name, d.peak_bf16_flop_per_s / 1e12, d.hbm_bytes_per_s / 1e9,
+               d.memory_bytes / 1e9);
+  }
+}
+
+}  // namespace
 
 CommandAction add_list_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("list", "List built-in strategies");
+  auto* cmd = app.add_subcommand("list", "List built-in strategies, models, topologies or device profiles");
   auto what = std::make_shared<std::string>();
-  cmd->add_option("what", *what, "what to list: strategies")->required();
+  cmd->add_option("what", *what, "strategies, models, topologies or devices")->required();
   return [what]() {
-    if (*what != "strategies") throw InputError("spsim list", "expected 'strategies', got '" + *what + "'");
-    std::size_t width = 0;
-    for (const Strategy* s : all_strategies()) width = std::max(width, s->name().size());
-    for (const Strategy* s : all_strategies()) {
-      fmt::print("{:<{}}  {}\n", s->name(), width, s->summary());
-      fmt::print("{:<{}}  constraints: {}\n", "", width, s->constraints());
-    }
+    if (*what == "strategies") list_strategies();
+    else if (*what == "models") list_models();
+    else if (*what == "topologies") list_topologies();
+    else if (*what == "devices") list_devices();
+    else throw InputError("spsim list", "expected strategies, models, topologies or devices, got '" + *what + "'");
     return kExitOk;
   };
 }

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::vector<std::pair<CLI::App*, cli::CommandAction>> commands;
   auto add = [&](cli::CommandAction action) { commands.emplace_back(app.get_subcommands({}).back(), std::move(action)); };
+  add(cli::add_run_command(app));
   add(cli::add_verify_command(app));
   add(cli::add_list_command(app));
   add(cli::add_topo_command(app));

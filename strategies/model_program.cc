@@ -1,0 +1,172 @@
+#include "strategies/model_program.h"
+
+#include <set>
+
+#include "sim/input_error.h"
+
+namespace spsim {
+
+Workload model_workload(const ModelSpec& model, std::vector<std::int64_t> seq_lens, DType dtype, Pass pass) {
+  Workload w;
+  w.seq_lens = std::move(seq_lens);
+  w.heads = model.heads;
+  w.kv_heads = model.kv_heads;
+  w.head_dim = model.head_dim;
+  w.dtype = dtype;
+  w.causal = model.causal;
+  w.pass = pass;
+  return w;
+}
+
+namespace {
+
+// The options of layer l: its attention kind from the model's pattern.
+StrategyOptions layer_options(const ModelStep& step, std::uint32_t layer) {
+  StrategyOptions o = step.options;
+  o.layer_kind = step.model.attention.kind(layer);
+  return o;
+}
+
+std::set<AttentionKind> kinds_used(const ModelStep& step) {
+  std::set<AttentionKind> kinds;
+  for (std::uint32_t l = 0; l < step.layers; ++l) kinds.insert(step.model.attention.kind(l));
+  return kinds;
+}
+
+}  // namespace
+
+std::optional<std::string> refuse_model_step(const Strategy& s, const ModelStep& step) {
+  for (AttentionKind kind : kinds_used(step)) {
+    StrategyOptions o = step.options;
+    o.layer_kind = kind;
+    if (auto why = refuse_layer_kind(s, o))
+      return std::string(step.model.name) + " has " + std::string(attention_kind_name(kind)) + " layers; " + *why;
+    if (auto why = s.refuse(step.workload, o)) return why;
+  }
+  // Consecutive layers must agree on the token layout (no re-sharding between layers).
+  if (kinds_used(step).size() > 1) {
+    for (std::uint32_t i = 0; i < step.options.sp; ++i) {
+      StrategyOptions a = step.options, b = step.options;
+      a.layer_kind = AttentionKind::kSoftmax;
+      b.layer_kind = AttentionKind::kLinear;
+      if (s.shard_layout(step.workload, a, i) != s.shard_layout(step.workload, b, i))
+        return "its softmax and linear layers shard tokens differently";
+    }
+  }
+  return std::nullopt;
+}
+
+Program lower_model_step(const Strategy& s, const ModelStep& step) {
+  const ModelSpec& m = step.model;
+  const Workload& w = step.workload;
+  validate_workload(w);
+  if (step.layers == 0 || step.layers > m.layers)
+    throw InputError("--layers", "must be in 1.." + std::to_string(m.layers) + " for " + m.name + ", got " +
+                                     std::to_string(step.layers));
+  if (auto why = refuse_model_step(s, step)) throw InputError("--strategy " + std::string(s.name()), *why);
+  const std::uint32_t P = step.options.sp;
+  ProgramBuilder b(P, w.q_per_kv());
+  const StreamId compute = b.stream("compute");
+  std::vector<RankId> ranks(P);
+  for (RankId r = 0; r < P; ++r) ranks[r] = r;
+  std::vector<LayoutId> layout(P);
+  for (std::uint32_t i = 0; i < P; ++i) layout[i] = b.layout(s.shard_layout(w, layer_options(step, 0), i));
+
+  auto tokens = [&](std::uint32_t i, const char* name, std::uint32_t heads, std::uint32_t dim, bool zero = false) {
+    return b.token_buffer(ranks[i], name, w.dtype, layout[i], 0, heads, dim, zero);
+  };
+  // Weight seeds: 16 per layer (q, k, v, o, up, gate, down).
+  auto seed = [](std::uint32_t layer, std::uint32_t k) { return layer * 16 + k; };
+  const bool gated = m.mlp == MlpKind::kGated;
+
+  // What the backward needs of each layer; vectors are per member.
+  struct LayerState {
+    LayerInputs in;
+    LayerForward fwd;
+    std::vector<BufferId> x, y, mid;  // layer input, attention block output, MLP hidden (g or h)
+  };
+  std::vector<LayerState> layers(step.layers);
+  // The residual stream entering the first layer: the embeddings' output, taken as given.
+  std::vector<BufferId> x(P);
+  std::vector<std::optional<OpId>> x_ready(P);
+  for (std::uint32_t i = 0; i < P; ++i) x[i] = tokens(i, "x", 1, m.hidden, /*zero=*/true);
+
+  for (std::uint32_t l = 0; l < step.layers; ++l) {
+    b.set_layer(static_cast<std::uint16_t>(l));
+    b.set_step(0);
+    const StrategyOptions o = layer_options(step, l);
+    const LayerContext ctx{w, o, ranks, static_cast<std::uint16_t>(l)};
+    LayerState& st = layers[l];
+    st.x = x;
+    st.in.ready.resize(P);
+    for (std::uint32_t i = 0; i < P; ++i) {
+      st.in.q.push_back(tokens(i, "q", w.heads, w.head_dim));
+      st.in.k.push_back(tokens(i, "k", w.kv_heads, w.head_dim));
+      st.in.v.push_back(tokens(i, "v", w.kv_heads, w.head_dim));
+      st.in.ready[i] = {b.dense(compute, x[i], st.in.q[i], seed(l, 0), {x_ready[i]}),
+                        b.dense(compute, x[i], st.in.k[i], seed(l, 1), {x_ready[i]}),
+                        b.dense(compute, x[i], st.in.v[i], seed(l, 2), {x_ready[i]})};
+    }
+    st.fwd = s.forward(b, ctx, st.in);
+    b.set_step(0);
+    for (std::uint32_t i = 0; i < P; ++i) {
+      st.y.push_back(tokens(i, "y", 1, m.hidden));
+      const OpId o_proj = b.dense(compute, st.fwd.out[i], st.y[i], seed(l, 3), Deps(st.fwd.done[i]));
+      st.mid.push_back(tokens(i, gated ? "g" : "h", 1, m.ffn_hidden));
+      const OpId up = b.dense(compute, st.y[i], st.mid[i], seed(l, 4), {o_proj});
+      std::optional<OpId> gate;
+      if (gated) gate = b.dense(compute, st.y[i], tokens(i, "u", 1, m.ffn_hidden), seed(l, 5), {o_proj});
+      x[i] = tokens(i, "x", 1, m.hidden);
+      x_ready[i] = b.dense(compute, st.mid[i], x[i], seed(l, 6), {up, gate});
+    }
+  }
+  if (!w.backward()) return std::move(b).finish();
+
+  // Backward, last layer first. The loss gradient arrives as given.
+  std::vector<BufferId> dx(P);
+  std::vector<Deps> dx_ready(P);
+  for (std::uint32_t i = 0; i < P; ++i) {
+    dx[i] = tokens(i, "dx", 1, m.hidden, /*zero=*/true);
+    dx_ready[i] = Deps{x_ready[i]};
+  }
+  for (std::uint32_t l = step.layers; l-- > 0;) {
+    b.set_layer(static_cast<std::uint16_t>(l));
+    b.set_step(0);
+    const StrategyOptions o = layer_options(step, l);
+    const LayerContext ctx{w, o, ranks, static_cast<std::uint16_t>(l)};
+    const LayerState& st = layers[l];
+    LayerBackwardInputs grad;
+    grad.ready.resize(P);
+    for (std::uint32_t i = 0; i < P; ++i) {
+      const BufferId dmid = tokens(i, "dmid", 1, m.ffn_hidden);
+      const OpId down = b.dense_bwd(compute, st.mid[i], dx[i], dmid, seed(l, 6), dx_ready[i]);
+      const BufferId dy = tokens(i, "dy", 1, m.hidden);
+      OpId last = b.dense_bwd(compute, st.y[i], dmid, dy, seed(l, 4), {down});
+      if (gated) {
+        // The gate's GEMMs (its input gradient added into dy); the activation's
+        // own derivative is not modelled, so dmid stands in for both branches.
+        const BufferId dy2 = tokens(i, "dy2", 1, m.hidden);
+        const OpId g = b.dense_bwd(compute, st.y[i], dmid, dy2, seed(l, 5), {down});
+        last = b.accumulate(compute, dy2, dy, {last, g});
+      }
+      grad.dout.push_back(tokens(i, "dout", w.heads, w.head_dim));
+      grad.ready[i] = {b.dense_bwd(compute, st.fwd.out[i], dy, grad.dout[i], seed(l, 3), {last})};
+    }
+    const LayerBackward bwd = s.backward(b, ctx, st.in, st.fwd, grad);
+    b.set_step(0);
+    for (std::uint32_t i = 0; i < P; ++i) {
+      const Deps done(bwd.done[i]);
+      const BufferId dxq = tokens(i, "dx", 1, m.hidden), dxk = tokens(i, "dxk", 1, m.hidden),
+                     dxv = tokens(i, "dxv", 1, m.hidden);
+      const OpId a = b.dense_bwd(compute, st.x[i], bwd.dq[i], dxq, seed(l, 0), done);
+      const OpId bk = b.dense_bwd(compute, st.x[i], bwd.dk[i], dxk, seed(l, 1), done);
+      const OpId bv = b.dense_bwd(compute, st.x[i], bwd.dv[i], dxv, seed(l, 2), done);
+      const OpId acc = b.accumulate(compute, dxk, dxq, {a, bk});
+      dx[i] = dxq;
+      dx_ready[i] = Deps{b.accumulate(compute, dxv, dxq, {acc, bv})};
+    }
+  }
+  return std::move(b).finish();
+}
+
+}  // namespace spsim

@@ -1,0 +1,46 @@
+#pragma once
+// A whole model step as one Program: the layers of a transformer, each with
+// its q/k/v projections, the strategy's attention, the output projection and
+// the MLP — forward, and for training the backward in reverse layer order —
+// on every rank of an SP group. What `spsim run` simulates.
+//
+// Per layer and rank (C = the rank's tokens; Dense ops, sim/op_kind.h):
+//   q, k, v = Dense(x) ; attention (the strategy) ; y = Dense(out)
+//   gated MLP: g = Dense(y), u = Dense(y), x' = Dense(g)   (SwiGLU's 3 GEMMs)
+//   plain MLP: h = Dense(y), x' = Dense(h)                  (GELU's 2 GEMMs)
+// Backward: DenseBwd for every Dense (din and dW), the strategy's attention
+// backward, and the q/k/v input gradients summed (Accumulate).
+// Not modelled: norms, activations, residual adds and rotary embeddings
+// (memory-bound elementwise kernels, a few percent of a layer), embeddings,
+// the output head and the loss; activation recomputation. All activations
+// saved for the backward stay alive until it uses them.
+
+#include <optional>
+#include <string>
+
+#include "sim/program.h"
+#include "strategies/model.h"
+#include "strategies/strategy.h"
+
+namespace spsim {
+
+// The attention workload of one layer of `model` on sequences `seq_lens`.
+Workload model_workload(const ModelSpec& model, std::vector<std::int64_t> seq_lens, DType dtype, Pass pass);
+
+struct ModelStep {
+  const ModelSpec& model;
+  Workload workload;        // from model_workload()
+  StrategyOptions options;  // options.sp ranks, 0..sp-1
+  std::uint32_t layers = 1; // layers to lower, 1..model.layers
+};
+
+// Why `strategy` cannot run this step (a sentence), or nullopt: the
+// strategy's own refusal for each layer kind the model uses, or a layer kind
+// it does not emit.
+std::optional<std::string> refuse_model_step(const Strategy& strategy, const ModelStep& step);
+
+// Throws InputError("--strategy NAME", reason) when refused, InputError for
+// layers outside 1..model.layers.
+Program lower_model_step(const Strategy& strategy, const ModelStep& step);
+
+}  // namespace spsim

@@ -1,0 +1,132 @@
+// `spsim run`'s study: traces that open in Perfetto, determinism, and a few
+// behaviours a user relies on.
+#include "tools/study.h"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "sim/input_error.h"
+
+namespace spsim {
+namespace {
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+StudyConfig small(const std::string& strategy) {
+  StudyConfig c;
+  c.seq = 16384;
+  c.layers = 2;
+  c.strategy = strategy;
+  return c;
+}
+
+std::filesystem::path temp_file(const std::string& name) {
+  return std::filesystem::temp_directory_path() / ("spsim_test_" + name);
+}
+
+TEST_CASE("the trace is valid Chrome JSON with strictly nested slices and matched flow arrows") {
+  StudyConfig c = small("zigzag");
+  c.trace = temp_file("trace.json").string();
+  const StudyResult r = run_study(c);
+  const auto j = nlohmann::json::parse(slurp(c.trace));
+  REQUIRE(j.contains("traceEvents"));
+  CHECK(j.at("displayTimeUnit") == "ms");
+  // Slices in integer nanoseconds (the writer prints microseconds with 3 decimals).
+  std::map<std::pair<int, int>, std::vector<std::pair<long long, long long>>> slices;
+  std::map<long, int> flow_starts, flow_ends;
+  std::map<int, std::string> process_names;
+  double last_end_us = 0;
+  for (const auto& e : j.at("traceEvents")) {
+    const std::string ph = e.at("ph");
+    if (ph == "X") {
+      const double ts = e.at("ts"), dur = e.at("dur");
+      CHECK(dur >= 0);
+      const long long ts_ns = std::llround(ts * 1000), dur_ns = std::llround(dur * 1000);
+      slices[{e.at("pid"), e.at("tid")}].emplace_back(ts_ns, ts_ns + dur_ns);
+      last_end_us = std::max(last_end_us, ts + dur);
+    } else if (ph == "s") {
+      ++flow_starts[e.at("id")];
+    } else if (ph == "f") {
+      ++flow_ends[e.at("id")];
+      CHECK(e.at("bp") == "e");
+    } else if (ph == "M" && e.at("name") == "process_name") {
+      process_names[e.at("pid")] = e.at("args").at("name");
+    }
+  }
+  // One thread's slices never overlap (Perfetto would push them to another track).
+  for (auto& [thread, v] : slices) {
+    std::sort(v.begin(), v.end());
+    for (std::size_t i = 1; i < v.size(); ++i) CHECK(v[i].first >= v[i - 1].second);
+  }
+  CHECK(flow_starts == flow_ends);
+  CHECK(!flow_starts.empty());
+  CHECK(process_names.at(1) == "node0/gpu0");
+  // Timestamps are microseconds: the last slice ends at the step time.
+  CHECK(last_end_us == doctest::Approx(r.outcomes.at(0).metrics.step_time_s * 1e6).epsilon(1e-6));
+  std::filesystem::remove(c.trace);
+}
+
+TEST_CASE("the same study gives byte-identical JSON and traces") {
+  StudyConfig a = small("all"), b = small("all");
+  a.trace = temp_file("a.json").string();
+  b.trace = temp_file("b.json").string();
+  a.network = b.network = "flow";
+  const StudyResult ra = run_study(a), rb = run_study(b);
+  CHECK(study_json(ra) == study_json(rb));
+  CHECK(slurp(a.trace) == slurp(b.trace));
+  std::filesystem::remove(a.trace);
+  std::filesystem::remove(b.trace);
+}
+
+TEST_CASE("a causal ring is slower than the zigzag ring it balances") {
+  // Contiguous chunks leave rank 0 nearly idle and rank P-1 doing all causal
+  // work; zigzag gives every rank the same work per step.
+  const StudyResult ring = run_study(small("ring")), zigzag = run_study(small("zigzag"));
+  CHECK(zigzag.outcomes.at(0).metrics.step_time_s < ring.outcomes.at(0).metrics.step_time_s);
+}
+
+TEST_CASE("--strategy all says why each strategy it skips cannot run") {
+  const StudyResult r = run_study(small("all"));
+  int skipped = 0;
+  for (const auto& o : r.outcomes)
+    if (o.skipped) {
+      ++skipped;
+      CHECK(o.skipped->find("softmax") != std::string::npos);  // LASP-1/2 on a softmax model
+    }
+  CHECK(skipped == 2);
+  StudyConfig lin = small("all");
+  lin.model = "linear-llama3-1b";
+  lin.layers = 4;
+  const StudyResult rl = run_study(lin);
+  for (const auto& o : rl.outcomes)
+    if (o.strategy == "lasp2" || o.strategy == "lasp2h") CHECK_FALSE(o.skipped.has_value());
+}
+
+TEST_CASE("config files: unknown keys and wrong types are named") {
+  const auto path = temp_file("cfg.json");
+  std::ofstream(path) << R"({"model": "llama3-8b", "sp": "eight"})";
+  CHECK_THROWS_WITH_AS(load_study_config(path.string()), doctest::Contains("key 'sp': expected a non-negative integer"),
+                       InputError);
+  std::ofstream(path) << R"({"modle": "llama3-8b"})";
+  CHECK_THROWS_WITH_AS(load_study_config(path.string()), doctest::Contains("key 'modle': unknown key"), InputError);
+  std::ofstream(path) << R"({"model": "llama2-7b", "seq": 8192, "trace-ranks": [0, 3]})";
+  const StudyConfig c = load_study_config(path.string());
+  CHECK(c.model == "llama2-7b");
+  CHECK(c.seq == 8192);
+  CHECK(c.trace_ranks == std::vector<std::uint32_t>{0, 3});
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace spsim

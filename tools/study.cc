@@ -1,0 +1,336 @@
+#include "tools/study.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "costmodel/device_profile.h"
+#include "costmodel/device_profile_json.h"
+#include "costmodel/link_model.h"
+#include "sim/engine.h"
+#include "sim/input_error.h"
+#include "sim/model_costs.h"
+#include "sim/network_model.h"
+#include "sim/program_check.h"
+#include "strategies/model.h"
+#include "strategies/model_program.h"
+#include "strategies/registry.h"
+#include "topology/cluster.h"
+#include "topology/topology_json.h"
+#include "traces/chrome_trace.h"
+
+namespace spsim {
+namespace {
+
+using json = nlohmann::json;
+
+Pass parse_pass(const std::string& s) {
+  if (s == "fwd") return Pass::kForward;
+  if (s == "fwd+bwd") return Pass::kForwardBackward;
+  throw InputError("--pass", "expected 'fwd' or 'fwd+bwd', got '" + s + "'");
+}
+
+Topology make_topology(const StudyConfig& c) {
+  if (!c.topology_file.empty()) return load_topology_file(c.topology_file);
+  if (c.nodes == 0) throw InputError("--nodes", "must be at least 1");
+  return make_preset_topology(c.topology, c.nodes);
+}
+
+// The bytes/s each link carries at most (line rate x class efficiency), as
+// the network models use it.
+std::vector<double> link_capacities(const Topology& topo, const LinkModel& links) {
+  std::vector<double> cap(topo.num_links());
+  for (LinkId l = 0; l < topo.num_links(); ++l) cap[l] = links.link(topo.link(l)).beta_bytes_per_s;
+  return cap;
+}
+
+struct Simulated {
+  StrategyOutcome outcome;
+  std::unique_ptr<Program> program;
+  std::unique_ptr<CommMatching> matching;
+  std::unique_ptr<Timeline> timeline;
+  std::vector<double> flops;
+};
+
+}  // namespace
+
+StudyConfig load_study_config(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError(path, "cannot open the config file");
+  json j;
+  try {
+    j = json::parse(in);
+  } catch (const json::exception& e) {
+    throw InputError(path, std::string("not valid JSON: ") + e.what());
+  }
+  if (!j.is_object()) throw InputError(path, "expected a JSON object of settings");
+  StudyConfig c;
+  auto where = [&](const std::string& key) { return path + ": key '" + key + "'"; };
+  auto get_string = [&](const json& v, const std::string& key) {
+    if (!v.is_string()) throw InputError(where(key), "expected a string");
+    return v.get<std::string>();
+  };
+  auto get_uint = [&](const json& v, const std::string& key) -> std::uint64_t {
+    if (!v.is_number_unsigned()) throw InputError(where(key), "expected a non-negative integer");
+    return v.get<std::uint64_t>();
+  };
+  auto get_uint_list = [&](const json& v, const std::string& key) {
+    if (!v.is_array()) throw InputError(where(key), "expected a list of non-negative integers");
+    std::vector<std::uint64_t> out;
+    for (const auto& e : v) out.push_back(get_uint(e, key));
+    return out;
+  };
+  static const std::set<std::string> kKeys = {
+      "model", "seq", "batch", "seqlens", "strategy", "sp", "topology", "topology-file", "nodes", "pass",
+      "layers", "network", "dtype", "ulysses-degree", "window", "zero-stage", "device-profile", "json", "trace",
+      "trace-ranks", "trace-layers"};
+  for (const auto& [key, v] : j.items()) {
+    if (!kKeys.count(key)) {
+      std::string names;
+      for (const auto& k : kKeys) names += (names.empty() ? "" : ", ") + k;
+      throw InputError(where(key), "unknown key; expected one of: " + names);
+    }
+    if (key == "model") c.model = get_string(v, key);
+    else if (key == "seq") c.seq = static_cast<std::int64_t>(get_uint(v, key));
+    else if (key == "batch") c.batch = static_cast<std::uint32_t>(get_uint(v, key));
+    else if (key == "seqlens") for (auto x : get_uint_list(v, key)) c.seqlens.push_back(static_cast<std::int64_t>(x));
+    else if (key == "strategy") c.strategy = get_string(v, key);
+    else if (key == "sp") c.sp = static_cast<std::uint32_t>(get_uint(v, key));
+    else if (key == "topology") c.topology = get_string(v, key);
+    else if (key == "topology-file") c.topology_file = get_string(v, key);
+    else if (key == "nodes") c.nodes = static_cast<std::uint32_t>(get_uint(v, key));
+    else if (key == "pass") c.pass = get_string(v, key);
+    else if (key == "layers") c.layers = static_cast<std::uint32_t>(get_uint(v, key));
+    else if (key == "network") c.network = get_string(v, key);
+    else if (key == "dtype") c.dtype = get_string(v, key);
+    else if (key == "ulysses-degree") c.ulysses_degree = static_cast<std::uint32_t>(get_uint(v, key));
+    else if (key == "window") c.window = static_cast<std::uint32_t>(get_uint(v, key));
+    else if (key == "zero-stage") c.zero_stage = static_cast<std::uint32_t>(get_uint(v, key));
+    else if (key == "device-profile") c.device_profile = get_string(v, key);
+    else if (key == "json") c.json = get_string(v, key);
+    else if (key == "trace") c.trace = get_string(v, key);
+    else if (key == "trace-ranks") for (auto x : get_uint_list(v, key)) c.trace_ranks.push_back(static_cast<std::uint32_t>(x));
+    else if (key == "trace-layers") for (auto x : get_uint_list(v, key)) c.trace_layers.push_back(static_cast<std::uint32_t>(x));
+  }
+  return c;
+}
+
+StudyResult run_study(const StudyConfig& c) {
+  StudyResult r;
+  r.config = c;
+  const ModelSpec& model = find_model(c.model);
+  const auto dtype = parse_dtype(c.dtype);
+  if (!dtype) throw InputError("--dtype", "expected fp16, bf16, fp32 or fp64, got '" + c.dtype + "'");
+  std::vector<std::int64_t> lens = c.seqlens;
+  if (lens.empty()) {
+    if (c.batch == 0) throw InputError("--batch", "must be at least 1");
+    lens.assign(c.batch, c.seq);
+  }
+  r.workload = model_workload(model, lens, *dtype, parse_pass(c.pass));
+  validate_workload(r.workload);
+  if (c.zero_stage > 3) throw InputError("--zero-stage", "expected 0, 1, 2 or 3");
+  const Topology topo = make_topology(c);
+  r.topology_name = topo.name();
+  const std::uint32_t sp = c.sp.value_or(topo.num_devices());
+  if (sp == 0 || sp > topo.num_devices())
+    throw InputError("--sp", "must be in 1.." + std::to_string(topo.num_devices()) + " (devices of " + topo.name() +
+                                 "), got " + std::to_string(sp));
+  r.sp = sp;
+  r.model_layers = model.layers;
+  r.layers = c.layers.value_or(model.layers);
+  if (r.layers == 0 || r.layers > model.layers)
+    throw InputError("--layers", "must be in 1.." + std::to_string(model.layers) + " for " + model.name);
+  // Validate the network name before any work.
+  const LinkModel links;
+  (void)make_network_model(c.network, topo, links);
+
+  std::map<std::string, DeviceProfile> overrides;
+  if (!c.device_profile.empty()) {
+    const DeviceProfile prof = load_device_profile(c.device_profile);
+    for (DeviceId d = 0; d < topo.num_devices(); ++d) overrides[topo.device_type(d)] = prof;
+  }
+
+  std::vector<const Strategy*> chosen;
+  if (c.strategy == "all") {
+    chosen.assign(all_strategies().begin(), all_strategies().end());
+  } else if (const Strategy* s = find_strategy(c.strategy)) {
+    chosen.push_back(s);
+  } else {
+    throw InputError("--strategy", "unknown strategy '" + c.strategy + "'; expected all or one of: " + strategy_names());
+  }
+
+  StaticMemoryInputs smi;
+  smi.parameters = static_cast<double>(model.parameter_count());
+  smi.zero_shards = sp;
+  smi.zero_stage = static_cast<ZeroStage>(c.zero_stage);
+  const double static_bytes = static_memory(smi).total_bytes();
+  const std::vector<double> capacity = link_capacities(topo, links);
+  const bool want_trace = !c.trace.empty();
+
+  std::optional<Simulated> best;
+  for (const Strategy* s : chosen) {
+    Simulated sim;
+    StrategyOutcome& out = sim.outcome;
+    out.strategy = std::string(s->name());
+    out.static_bytes = static_bytes;
+    StrategyOptions opt(sp, c.ulysses_degree, c.window);
+    const ModelStep step{model, r.workload, opt, r.layers};
+    if (auto why = refuse_model_step(*s, step)) {
+      if (chosen.size() == 1) throw InputError("--strategy " + out.strategy, *why);
+      out.skipped = *why;
+      r.outcomes.push_back(std::move(out));
+      continue;
+    }
+    sim.program = std::make_unique<Program>(lower_model_step(*s, step));
+    const Program& p = *sim.program;
+    sim.matching = std::make_unique<CommMatching>(check_program(p));
+    const ModelCosts costs(p, topo, {}, overrides);
+    auto net = make_network_model(c.network, topo, links, NetworkOptions{want_trace});
+    sim.timeline = std::make_unique<Timeline>(simulate(EngineInput{p, *sim.matching, topo, {}, costs, *net}));
+    std::vector<double> static_per_rank(sp, static_bytes), mem_capacity(sp);
+    for (RankId rk = 0; rk < sp; ++rk) mem_capacity[rk] = costs.profile(rk).memory_bytes;
+    out.ops = p.num_ops();
+    out.metrics = compute_metrics(MetricsInput{p, *sim.timeline, topo, capacity, static_per_rank, mem_capacity});
+    out.critical = critical_path(p, *sim.matching, *sim.timeline, topo);
+    out.tokens_per_s = static_cast<double>(r.workload.total_tokens()) / out.metrics.step_time_s;
+    sim.flops = costs.op_flops();
+    double flops = 0;
+    for (double f : sim.flops) flops += f;
+    out.flops_per_rank = flops / sp;
+    r.outcomes.push_back(out);
+    if (want_trace && (!best || out.metrics.step_time_s < best->outcome.metrics.step_time_s)) best = std::move(sim);
+  }
+
+  if (want_trace && best) {
+    std::ofstream f(c.trace);
+    if (!f) throw InputError("--trace", "cannot write '" + c.trace + "'");
+    TraceOptions topt;
+    topt.ranks.assign(c.trace_ranks.begin(), c.trace_ranks.end());
+    for (auto l : c.trace_layers) topt.layers.push_back(static_cast<std::uint16_t>(l));
+    const std::string title = fmt::format("{} {} {} P={} on {}", best->outcome.strategy, model.name,
+                                          r.workload.describe(), sp, r.topology_name);
+    write_chrome_trace(TraceInput{*best->program, *best->matching, *best->timeline, topo, best->flops, capacity, title},
+                       topt, f);
+    r.traced = best->outcome.strategy;
+  }
+  if (!c.json.empty()) {
+    std::ofstream f(c.json);
+    if (!f) throw InputError("--json", "cannot write '" + c.json + "'");
+    f << study_json(r);
+  }
+  return r;
+}
+
+namespace {
+
+std::string top_label(const CriticalPath& cp, double step) {
+  std::vector<std::pair<double, std::string>> v;
+  for (const auto& [label, s] : cp.seconds_by_label) v.emplace_back(s, label);
+  std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+  std::string out;
+  for (std::size_t i = 0; i < v.size() && i < 2; ++i)
+    out += fmt::format("{}{} {:.0f}%", i ? ", " : "", v[i].second, 100 * v[i].first / step);
+  return out;
+}
+
+}  // namespace
+
+void print_study(const StudyResult& r, std::ostream& os) {
+  const StudyConfig& c = r.config;
+  os << fmt::format("model {} ({} of {} layers)  {}\n", c.model, r.layers, r.model_layers, r.workload.describe());
+  os << fmt::format("cluster {}  SP={}  network model: {}  static memory per rank {:.1f} GB (ZeRO-{})\n",
+                    r.topology_name, r.sp, c.network,
+                    r.outcomes.empty() ? 0.0 : r.outcomes.front().static_bytes / 1e9, c.zero_stage);
+  os << fmt::format("{:<12} {:>10} {:>11} {:>8} {:>11} {:>8} {:>10}  {}\n", "strategy", "step ms", "tokens/s",
+                    "compute", "exposed ms", "overlap", "peak GB", "critical path (top)");
+  for (const StrategyOutcome& o : r.outcomes) {
+    if (o.skipped) {
+      os << fmt::format("{:<12} skipped: {}\n", o.strategy, *o.skipped);
+      continue;
+    }
+    const Metrics& m = o.metrics;
+    double busy = 0, exposed = 0, peak = 0;
+    bool over = false;
+    for (const RankMetrics& rm : m.ranks) {
+      busy += rm.compute_busy_s;
+      exposed = std::max(exposed, rm.exposed_comm_s);
+      peak = std::max(peak, rm.peak_memory_bytes);
+      over |= rm.exceeds_capacity();
+    }
+    busy /= static_cast<double>(m.ranks.size());
+    os << fmt::format("{:<12} {:>10.2f} {:>11.0f} {:>7.0f}% {:>11.2f} {:>7.0f}% {:>9.1f}{}  {}\n", o.strategy,
+                      m.step_time_s * 1e3, o.tokens_per_s, 100 * busy / m.step_time_s, exposed * 1e3,
+                      100 * m.overlap_ratio, peak / 1e9, over ? "!" : " ", top_label(o.critical, m.step_time_s));
+  }
+  bool any_over = false;
+  for (const auto& o : r.outcomes)
+    for (const auto& rm : o.metrics.ranks) any_over |= rm.exceeds_capacity();
+  os << "compute: mean busy share per rank; exposed: max per rank of communication not hidden by compute; "
+        "overlap: hidden share of all communication\n";
+  if (any_over) os << "! peak memory exceeds the device's capacity\n";
+  if (r.traced) os << fmt::format("trace of {} written to {}\n", *r.traced, c.trace);
+  if (!c.json.empty()) os << fmt::format("metrics written to {}\n", c.json);
+}
+
+std::string study_json(const StudyResult& r) {
+  json j;
+  const StudyConfig& c = r.config;
+  j["model"] = c.model;
+  j["layers"] = r.layers;
+  j["model_layers"] = r.model_layers;
+  j["workload"] = r.workload.describe();
+  j["tokens"] = r.workload.total_tokens();
+  j["topology"] = r.topology_name;
+  j["network_model"] = c.network;
+  json arr = json::array();
+  for (const StrategyOutcome& o : r.outcomes) {
+    json s;
+    s["strategy"] = o.strategy;
+    if (o.skipped) {
+      s["skipped"] = *o.skipped;
+      arr.push_back(s);
+      continue;
+    }
+    const Metrics& m = o.metrics;
+    s["ops"] = o.ops;
+    s["step_time_s"] = m.step_time_s;
+    s["tokens_per_s"] = o.tokens_per_s;
+    s["overlap_ratio"] = m.overlap_ratio;
+    s["max_link_utilization"] = m.max_link_utilization;
+    s["mean_link_utilization"] = m.mean_link_utilization;
+    s["static_bytes_per_rank"] = o.static_bytes;
+    s["useful_flops_per_rank"] = o.flops_per_rank;
+    json ranks = json::array();
+    for (const RankMetrics& rm : m.ranks) {
+      json x;
+      x["compute_busy_s"] = rm.compute_busy_s;
+      x["comm_busy_s"] = rm.comm_busy_s;
+      x["exposed_comm_s"] = rm.exposed_comm_s;
+      x["overlapped_s"] = rm.overlapped_s;
+      x["wait_s"] = rm.wait_s;
+      x["peak_activation_bytes"] = rm.peak_activation_bytes;
+      x["peak_memory_bytes"] = rm.peak_memory_bytes;
+      if (rm.capacity_bytes) x["capacity_bytes"] = *rm.capacity_bytes;
+      x["exceeds_capacity"] = rm.exceeds_capacity();
+      ranks.push_back(x);
+    }
+    s["ranks"] = ranks;
+    json cp;
+    cp["compute_s"] = o.critical.compute_s;
+    cp["comm_s"] = o.critical.comm_s;
+    cp["idle_s"] = o.critical.idle_s;
+    json by = json::object();
+    for (const auto& [label, sec] : o.critical.seconds_by_label) by[label] = sec;
+    cp["seconds_by_label"] = by;
+    s["critical_path"] = cp;
+    arr.push_back(s);
+  }
+  j["strategies"] = arr;
+  return j.dump(2) + "\n";
+}
+
+}  // namespace spsim

@@ -1,0 +1,81 @@
+#pragma once
+// A what-if study: one model, one workload, one cluster, one or all
+// strategies — each lowered to a whole-model Program, simulated, measured.
+// What `spsim run` prints and writes; also usable from tests and other tools.
+
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "costmodel/memory_model.h"
+#include "sim/critical_path.h"
+#include "sim/metrics.h"
+#include "sim/program.h"
+#include "sim/timeline.h"
+#include "strategies/workload.h"
+#include "topology/topology.h"
+
+namespace spsim {
+
+struct StudyConfig {
+  std::string model = "llama3-8b";
+  std::int64_t seq = 131072;               // sequence length (with batch) ...
+  std::uint32_t batch = 1;
+  std::vector<std::int64_t> seqlens;       // ... or packed lengths (overrides seq/batch)
+  std::string strategy = "all";            // a name, or "all"
+  std::optional<std::uint32_t> sp;         // default: every device of the topology
+  std::string topology = "h100-sxm8";      // a preset name ...
+  std::string topology_file;               // ... or a JSON topology (overrides topology/nodes)
+  std::uint32_t nodes = 1;
+  std::string pass = "fwd+bwd";
+  std::optional<std::uint32_t> layers;     // default: all of the model's layers
+  std::string network = "flow";
+  std::string dtype = "bf16";
+  std::optional<std::uint32_t> ulysses_degree;
+  std::optional<std::uint32_t> window;
+  std::uint32_t zero_stage = 3;            // weights/grads/optimizer sharded over the SP ranks (ZeRO-3)
+  std::string device_profile;              // a JSON profile for the topology's device type (calibrated)
+  std::string json;                        // write metrics here
+  std::string trace;                       // write a Chrome trace here
+  std::vector<std::uint32_t> trace_ranks;  // limit the trace (empty: all)
+  std::vector<std::uint32_t> trace_layers;
+};
+
+// Reads a JSON config: keys are the flag names without "--" ("model", "seq",
+// "trace-ranks", ...). Unknown keys, wrong types: InputError naming the file and key.
+StudyConfig load_study_config(const std::string& path);
+
+struct StrategyOutcome {
+  std::string strategy;
+  std::optional<std::string> skipped;  // why the strategy cannot run this study
+  std::size_t ops = 0;
+  Metrics metrics;
+  CriticalPath critical;
+  double tokens_per_s = 0;
+  double static_bytes = 0;   // per rank: weights + gradients + optimizer
+  double flops_per_rank = 0; // useful FLOPs (mean over ranks)
+};
+
+struct StudyResult {
+  StudyConfig config;
+  Workload workload;
+  std::uint32_t sp = 0;
+  std::uint32_t layers = 0, model_layers = 0;
+  std::string topology_name;
+  std::vector<StrategyOutcome> outcomes;
+  std::optional<std::string> traced;  // the strategy whose trace was written
+};
+
+// Runs the study; throws InputError for bad configuration. Writes the JSON and
+// trace files the config names.
+StudyResult run_study(const StudyConfig& config);
+
+// The readable table `spsim run` prints.
+void print_study(const StudyResult& result, std::ostream& out);
+
+// The metrics as JSON (what --json writes).
+std::string study_json(const StudyResult& result);
+
+}  // namespace spsim
