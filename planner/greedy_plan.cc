@@ -68,61 +68,7 @@ class Packer {
     return groups;
   }
 
-  // Moves single items off the slowest group, or doubles it with free
-  // devices, while that lowers the maximum.
-  void improve(std::vector<ItemGroup>& groups) const {
-    for (int round = 0; round < 4 * static_cast<int>(items_.size()) + 16; ++round) {
-      std::size_t worst = 0;
-      for (std::size_t g = 1; g < groups.size(); ++g)
-        if (group_seconds(groups[g], options_) > group_seconds(groups[worst], options_)) worst = g;
-      const double t_worst = group_seconds(groups[worst], options_);
-      const std::uint32_t free = devices_ - used_devices(groups, options_);
-      // Candidate 1: the slowest group on the next larger size.
-      double best_new = t_worst * (1 - 1e-9);
-      enum class Move { kNone, kGrow, kMove } move = Move::kNone;
-      std::size_t move_item = 0, move_to = 0;
-      const std::uint32_t k = groups[worst].option;
-      if (k + 1 < options_.size() && options_[k + 1].size - options_[k].size <= free) {
-        const double t = options_[k + 1].time.seconds(groups[worst].tokens, groups[worst].sq_tokens);
-        if (t < best_new) {
-          best_new = t;
-          move = Move::kGrow;
-        }
-      }
-      // Candidate 2: one item to another group.
-      for (std::size_t pos = 0; pos < groups[worst].items.size(); ++pos) {
-        const PlanItem& it = items_[groups[worst].items[pos]];
-        const double t_left = options_[k].time.seconds(groups[worst].tokens - it.tokens,
-                                                      groups[worst].sq_tokens - it.sq_tokens);
-        for (std::size_t h = 0; h < groups.size(); ++h) {
-          if (h == worst) continue;
-          const GroupSizeOption& o = options_[groups[h].option];
-          if (groups[h].memory_tokens + it.memory_tokens > o.capacity_tokens) continue;
-          const double t_to = o.time.seconds(groups[h].tokens + it.tokens, groups[h].sq_tokens + it.sq_tokens);
-          const double t_new = std::max(t_left, t_to);
-          if (t_new < best_new) {
-            best_new = t_new;
-            move = Move::kMove;
-            move_item = pos;
-            move_to = h;
-          }
-        }
-      }
-      if (move == Move::kNone) return;
-      if (move == Move::kGrow) {
-        groups[worst].option = k + 1;
-        continue;
-      }
-      const std::size_t i = groups[worst].items[move_item];
-      ItemGroup& from = groups[worst];
-      from.items.erase(from.items.begin() + static_cast<std::ptrdiff_t>(move_item));
-      from.memory_tokens -= items_[i].memory_tokens;
-      from.tokens -= items_[i].tokens;
-      from.sq_tokens -= items_[i].sq_tokens;
-      groups[move_to].add(i, items_[i]);
-      if (from.items.empty()) groups.erase(groups.begin() + static_cast<std::ptrdiff_t>(worst));
-    }
-  }
+  void improve(std::vector<ItemGroup>& groups) const { refine_plan(groups, items_, options_, devices_); }
 
  private:
   std::span<const PlanItem> items_;
@@ -132,6 +78,92 @@ class Packer {
 };
 
 }  // namespace
+
+void refine_plan(std::vector<ItemGroup>& groups, std::span<const PlanItem> items,
+                 const std::vector<GroupSizeOption>& options, std::uint32_t devices) {
+  auto remove = [&](ItemGroup& g, std::size_t pos) {
+    const PlanItem& it = items[g.items[pos]];
+    g.items.erase(g.items.begin() + static_cast<std::ptrdiff_t>(pos));
+    g.memory_tokens -= it.memory_tokens;
+    g.tokens -= it.tokens;
+    g.sq_tokens -= it.sq_tokens;
+  };
+  for (int round = 0; round < 8 * static_cast<int>(items.size()) + 64; ++round) {
+    if (groups.empty()) return;
+    std::size_t worst = 0;
+    for (std::size_t g = 1; g < groups.size(); ++g)
+      if (group_seconds(groups[g], options) > group_seconds(groups[worst], options)) worst = g;
+    const ItemGroup& w = groups[worst];
+    const GroupSizeOption& ow = options[w.option];
+    const double t_worst = group_seconds(w, options);
+    double best_new = t_worst * (1 - 1e-12);
+    enum class Move { kNone, kGrow, kMove, kSwap } move = Move::kNone;
+    std::size_t move_pos = 0, move_to = 0, swap_pos = 0;
+    // Grow: the slowest group on the next larger size, with free devices.
+    const std::uint32_t free = devices - used_devices(groups, options);
+    if (w.option + 1 < options.size() && options[w.option + 1].size - ow.size <= free &&
+        w.memory_tokens <= options[w.option + 1].capacity_tokens) {
+      const double t = options[w.option + 1].time.seconds(w.tokens, w.sq_tokens);
+      if (t < best_new) {
+        best_new = t;
+        move = Move::kGrow;
+      }
+    }
+    for (std::size_t pos = 0; pos < w.items.size(); ++pos) {
+      const PlanItem& it = items[w.items[pos]];
+      const double left_tokens = w.tokens - it.tokens, left_sq = w.sq_tokens - it.sq_tokens;
+      const double t_left = ow.time.seconds(left_tokens, left_sq);
+      if (t_left >= best_new) continue;  // moving or swapping it cannot beat the best found
+      for (std::size_t h = 0; h < groups.size(); ++h) {
+        if (h == worst) continue;
+        const ItemGroup& g = groups[h];
+        const GroupSizeOption& o = options[g.option];
+        // Move.
+        if (g.memory_tokens + it.memory_tokens <= o.capacity_tokens) {
+          const double t = std::max(t_left, o.time.seconds(g.tokens + it.tokens, g.sq_tokens + it.sq_tokens));
+          if (t < best_new) {
+            best_new = t;
+            move = Move::kMove;
+            move_pos = pos;
+            move_to = h;
+          }
+        }
+        // Swap with a shorter item of g.
+        for (std::size_t q = 0; q < g.items.size(); ++q) {
+          const PlanItem& other = items[g.items[q]];
+          if (other.sq_tokens >= it.sq_tokens) continue;
+          if (w.memory_tokens - it.memory_tokens + other.memory_tokens > ow.capacity_tokens ||
+              g.memory_tokens - other.memory_tokens + it.memory_tokens > o.capacity_tokens)
+            continue;
+          const double t = std::max(ow.time.seconds(left_tokens + other.tokens, left_sq + other.sq_tokens),
+                                    o.time.seconds(g.tokens - other.tokens + it.tokens,
+                                                   g.sq_tokens - other.sq_tokens + it.sq_tokens));
+          if (t < best_new) {
+            best_new = t;
+            move = Move::kSwap;
+            move_pos = pos;
+            move_to = h;
+            swap_pos = q;
+          }
+        }
+      }
+    }
+    if (move == Move::kNone) return;
+    if (move == Move::kGrow) {
+      ++groups[worst].option;
+      continue;
+    }
+    const std::size_t i = groups[worst].items[move_pos];
+    remove(groups[worst], move_pos);
+    if (move == Move::kSwap) {
+      const std::size_t j = groups[move_to].items[swap_pos];
+      remove(groups[move_to], swap_pos);
+      groups[worst].add(j, items[j]);
+    }
+    groups[move_to].add(i, items[i]);
+    if (groups[worst].items.empty()) groups.erase(groups.begin() + static_cast<std::ptrdiff_t>(worst));
+  }
+}
 
 double plan_seconds(std::span<const ItemGroup> groups, const std::vector<GroupSizeOption>& options) {
   double t = 0;

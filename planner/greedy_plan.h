@@ -25,6 +25,14 @@ std::optional<std::vector<ItemGroup>> greedy_plan(std::span<const PlanItem> item
                                                   const std::vector<GroupSizeOption>& options,
                                                   std::uint32_t devices);
 
+// Local search on a plan: while it lowers the slowest group's time, moves
+// one item off the slowest group to another group, swaps one of its items
+// with a shorter item of another group, or doubles the slowest group's size
+// with free devices (memory and device limits kept). Used on the real
+// lengths after the MILP's buckets are turned back into sequences.
+void refine_plan(std::vector<ItemGroup>& groups, std::span<const PlanItem> items,
+                 const std::vector<GroupSizeOption>& options, std::uint32_t devices);
+
 // max over groups of group_seconds.
 double plan_seconds(std::span<const ItemGroup> groups, const std::vector<GroupSizeOption>& options);
 

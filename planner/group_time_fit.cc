@@ -33,8 +33,8 @@ bool solve_small(std::array<std::array<double, 3>, 3>& a, std::array<double, 3>&
 
 }  // namespace
 
-std::vector<std::vector<std::int64_t>> probe_workloads(std::int64_t granule, std::int64_t max_group_tokens,
-                                                       std::int64_t max_sequence) {
+std::vector<std::vector<std::int64_t>> probe_workloads(std::uint32_t size, std::int64_t granule,
+                                                       std::int64_t max_group_tokens, std::int64_t max_sequence) {
   std::vector<std::vector<std::int64_t>> out;
   const std::int64_t lo = round_up(std::max<std::int64_t>(granule, 256), granule);
   const std::int64_t hi = std::max(lo, std::min(max_group_tokens, max_sequence) / granule * granule);
@@ -45,18 +45,24 @@ std::vector<std::vector<std::int64_t>> probe_workloads(std::int64_t granule, std
     const std::int64_t s = std::min(hi, round_up(static_cast<std::int64_t>(x), granule));
     if (out.empty() || out.back().front() != s) out.push_back({s});
   }
-  // Packs of at most 256 sequences (the cost of a packed layout grows with
-  // the square of its sequence count), each at least 1K tokens.
+  // Packs of at most clamp(512/d, 4, 32) sequences, each at least 1K
+  // tokens: costing an attention block takes time quadratic in its runs
+  // (sim/token_layout.h, costmodel/attention_tiles.h), and a group's
+  // gathered packed layout has d runs per sequence.
+  const std::int64_t most = std::clamp<std::int64_t>(512 / std::int64_t{size}, 4, 32);
   for (std::int64_t share : {8, 2, 1}) {
     const std::int64_t total = max_group_tokens / share;
-    const std::int64_t len = round_up(std::max<std::int64_t>(1024, total / 256), granule);
+    const std::int64_t len = round_up(std::max<std::int64_t>(1024, total / most), granule);
     const std::int64_t n = total / len;
     if (n >= 2) out.emplace_back(static_cast<std::size_t>(n), len);
   }
   return out;
 }
 
-GroupTimeCoefficients fit_group_time(std::span<const ProbePoint> points) {
+namespace {
+
+// Non-negative weighted least squares of the linear part alone.
+GroupTimeCoefficients fit_linear(std::span<const ProbePoint> points) {
   // Columns x2 = Σs², x1 = Σs, x0 = 1, scaled to unit max for conditioning;
   // rows weighted by 1/t (relative residuals).
   std::array<double, 3> scale{0, 0, 1};
@@ -102,14 +108,50 @@ GroupTimeCoefficients fit_group_time(std::span<const ProbePoint> points) {
       best = x;
     }
   }
-  return GroupTimeCoefficients{best[0] / scale[0], best[1] / scale[1], best[2] / scale[2]};
+  return GroupTimeCoefficients{best[0] / scale[0], best[1] / scale[1], best[2] / scale[2], 0};
+}
+
+double relative_sse(const GroupTimeCoefficients& c, std::span<const ProbePoint> points) {
+  double e = 0;
+  for (const auto& p : points) {
+    const double r = c.seconds(p.sum_tokens, p.sum_sq_tokens) / p.seconds - 1;
+    e += r * r;
+  }
+  return e;
+}
+
+}  // namespace
+
+GroupTimeCoefficients fit_group_time(std::span<const ProbePoint> points) {
+  std::vector<ProbePoint> sorted(points.begin(), points.end());
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const ProbePoint& a, const ProbePoint& b) { return a.sum_tokens < b.sum_tokens; });
+  GroupTimeCoefficients best = fit_linear(sorted);
+  double best_err = relative_sse(best, sorted);
+  // The k smallest probes on the floor f (its relative least-squares value
+  // Σ(1/t) / Σ(1/t²)), the rest on the linear part; the best k wins.
+  for (std::size_t k = 1; k + 2 <= sorted.size(); ++k) {
+    double inv = 0, inv_sq = 0;
+    for (std::size_t i = 0; i < k; ++i) {
+      inv += 1 / sorted[i].seconds;
+      inv_sq += 1 / (sorted[i].seconds * sorted[i].seconds);
+    }
+    GroupTimeCoefficients c = fit_linear(std::span<const ProbePoint>(sorted).subspan(k));
+    c.min_s = inv / inv_sq;
+    const double err = relative_sse(c, sorted);
+    if (err < best_err) {
+      best_err = err;
+      best = c;
+    }
+  }
+  return best;
 }
 
 SizeFit fit_group_size(const GroupPredictor& predict, std::span<const DeviceId> devices, std::int64_t granule,
                        std::int64_t max_group_tokens, std::int64_t max_sequence) {
   SizeFit fit;
   fit.size = static_cast<std::uint32_t>(devices.size());
-  for (const auto& lens : probe_workloads(granule, max_group_tokens, max_sequence)) {
+  for (const auto& lens : probe_workloads(fit.size, granule, max_group_tokens, max_sequence)) {
     ProbePoint p;
     for (auto s : lens) {
       p.sum_tokens += static_cast<double>(s);

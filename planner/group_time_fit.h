@@ -8,12 +8,16 @@
 // of at most Lmax tokens:
 //   singles  one sequence of each of 6 lengths spaced geometrically from
 //            max(g, 256) to min(K, Lmax)            (Σs² = s², spans attention)
-//   packs    n <= 256 equal sequences of >= 1K tokens filling K/8, K/2 and K
+//   packs    n <= clamp(512/d, 4, 32) equal sequences of >= 1K tokens filling
+//            K/8, K/2 and K
 //                                                  (large Σs, small Σs²: dense, all-to-all)
 // all lengths rounded up to multiples of g. The fit minimizes the squared
-// relative residuals Σ ((a·x2 + b·x1 + c − t) / t)² subject to a, b, c >= 0
-// (exact non-negative least squares over three unknowns: every subset of
-// active coefficients is solved and the best feasible kept).
+// relative residuals Σ ((max(a·x2 + b·x1 + c, f) − t) / t)²: for each k, the
+// k probes with the fewest tokens set the floor f (its least-squares value)
+// and the others the linear part, subject to a, b, c >= 0 (exact
+// non-negative least squares over three unknowns: every subset of active
+// coefficients is solved and the best feasible kept); the best k wins (k = 0:
+// no floor).
 
 #include <cstdint>
 #include <functional>
@@ -40,10 +44,10 @@ struct SizeFit {
 };
 
 // Probe workloads (lists of packed lengths) for the design above.
-std::vector<std::vector<std::int64_t>> probe_workloads(std::int64_t granule, std::int64_t max_group_tokens,
-                                                       std::int64_t max_sequence);
+std::vector<std::vector<std::int64_t>> probe_workloads(std::uint32_t size, std::int64_t granule,
+                                                       std::int64_t max_group_tokens, std::int64_t max_sequence);
 
-// Non-negative weighted least squares of the points (relative residuals).
+// The fit above on these points.
 GroupTimeCoefficients fit_group_time(std::span<const ProbePoint> points);
 
 // Times every probe of a group on `devices` with `predict` and fits.

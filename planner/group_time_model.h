@@ -8,9 +8,13 @@
 //       compute: attention ∝ Σs²,    all-to-all over the group's links,
 //       dense layers ∝ Σs            v_d its bandwidth at size d
 // which is linear in Σs² and Σs for a given group, so the planner keeps it as
-//   T = a·Σs² + b·Σs + c        (GroupTimeCoefficients)
-// per group placement; a group without sequences takes no time. That is what
-// makes the plan a MILP.
+//   T = max(a·Σs² + b·Σs + c, m)        (GroupTimeCoefficients)
+// per group placement; a group without sequences takes no time. The floor m
+// is the roofline's other side: with few tokens per device the projections
+// and MLP are bound by reading their weights, which takes the same time
+// whatever the tokens (spsim's cost model shows it below ~150 rows per
+// device on an A100). A maximum of linear pieces is convex, so "T <= C" is
+// two linear rows: the plan stays a MILP.
 //
 // Where coefficients come from is the implementation's business: a measured
 // FlexSP profile (FlexSpProfileModel, `--profile`), or spsim's own
@@ -29,11 +33,13 @@ struct GroupTimeCoefficients {
   double seconds_per_token_sq = 0;  // a: multiplies Σ s²
   double seconds_per_token = 0;     // b: multiplies Σ s
   double fixed_s = 0;               // c: per micro-batch, once the group has any sequence
+  double min_s = 0;                 // m: no non-empty group is faster than this
 
-  // a·Σs² + b·Σs + c; 0 when the group holds no tokens.
+  // max(a·Σs² + b·Σs + c, m); 0 when the group holds no tokens.
   double seconds(double sum_tokens, double sum_sq_tokens) const {
     if (sum_tokens <= 0) return 0;
-    return seconds_per_token_sq * sum_sq_tokens + seconds_per_token * sum_tokens + fixed_s;
+    const double linear = seconds_per_token_sq * sum_sq_tokens + seconds_per_token * sum_tokens + fixed_s;
+    return linear > min_s ? linear : min_s;
   }
 };
 
@@ -62,7 +68,7 @@ struct FlexSpProfile {
 class FlexSpProfileModel final : public GroupTimeModel {
  public:
   explicit FlexSpProfileModel(FlexSpProfile profile) : p_(std::move(profile)) {}
-  // a = α1/d, b = α2/d + α3/(d·v_d), c = β1 + β2 (no all-to-all term at d = 1).
+  // a = α1/d, b = α2/d + α3/(d·v_d), c = β1 + β2 (no all-to-all term at d = 1), m = 0.
   // Throws InputError(source, ...) when v_d is missing for the size.
   GroupTimeCoefficients coefficients(std::span<const DeviceId> devices) const override;
   std::string describe() const override;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <numeric>
 
+#include "planner/aggregate_bound.h"
 #include "planner/greedy_plan.h"
 
 namespace spsim {
@@ -62,7 +63,15 @@ std::optional<MicroBatchPlan> plan_micro_batch(std::span<const std::int64_t> len
   SolveReport& report = plan.solve;
   report.buckets = buckets.size();
 
+  auto lap = [last = start]() mutable {
+    const auto now = std::chrono::steady_clock::now();
+    const double s = std::chrono::duration<double>(now - last).count();
+    last = now;
+    return s;
+  };
+  lap();
   const auto greedy = greedy_plan(items, options, devices);
+  report.greedy_wall_s = lap();
   std::optional<std::vector<BucketGroup>> warm;
   if (greedy) {
     report.greedy_s = plan_seconds(*greedy, options);
@@ -74,7 +83,23 @@ std::optional<MicroBatchPlan> plan_micro_batch(std::span<const std::int64_t> len
     }
     if (opt.warm_start) warm = std::move(groups);
   }
-  const MilpOutcome milp = solve_plan_milp(buckets, options, devices, warm, opt.milp);
+  double known_lower = 0;
+  if (greedy) {
+    // Bisect the aggregated program between the item bound and the greedy
+    // plan to a quarter of the gap asked for; a hair below it for CBC, so
+    // solver tolerances can never cut off the optimum.
+    const AggregateBound bound = aggregate_lower_bound(buckets, options, devices, item_lower_bound(items, options),
+                                                       report.greedy_s, std::max(opt.milp.relative_gap / 4, 1e-5));
+    report.aggregate_bound_s = bound.lower_s;
+    report.aggregate_milps = bound.milps;
+    known_lower = bound.lower_s * (1 - 1e-6);
+  }
+  report.bound_wall_s = lap();
+  const bool certified = greedy && !opt.always_milp &&
+                         report.greedy_s - report.aggregate_bound_s <= opt.milp.relative_gap * report.greedy_s;
+  const MilpOutcome milp =
+      certified ? MilpOutcome{} : solve_plan_milp(buckets, options, devices, warm, opt.milp, known_lower);
+  report.milp_wall_s = lap();
   report.milp_columns = milp.columns;
   report.milp_rows = milp.rows;
   report.time_limit_hit = milp.time_limit_hit;
@@ -118,9 +143,10 @@ std::optional<MicroBatchPlan> plan_micro_batch(std::span<const std::int64_t> len
     }
     plan.groups = std::move(groups);
   } else if (greedy) {
-    report.method = SolveMethod::kGreedyFallback;
+    report.method = certified ? SolveMethod::kBoundCertified : SolveMethod::kGreedyFallback;
+    report.proven_optimal = certified;
     report.objective_s = report.greedy_s;
-    report.bound_s = std::min(milp.bound_s > 0 ? milp.bound_s : item_lower_bound(items, options), report.greedy_s);
+    report.bound_s = std::min(std::max(milp.bound_s, report.aggregate_bound_s), report.greedy_s);
     for (const ItemGroup& g : *greedy) {
       PlannedGroup pg;
       pg.size = options[g.option].size;
@@ -131,6 +157,29 @@ std::optional<MicroBatchPlan> plan_micro_batch(std::span<const std::int64_t> len
     return std::nullopt;
   }
   report.gap = report.objective_s > 0 ? (report.objective_s - report.bound_s) / report.objective_s : 0;
+  // Local search on the real lengths (memory now by real lengths too).
+  std::vector<PlanItem> real(lengths.size());
+  for (std::size_t i = 0; i < lengths.size(); ++i) {
+    const double s = static_cast<double>(lengths[i]);
+    real[i] = PlanItem{s, s, s * s};
+  }
+  std::vector<ItemGroup> refined;
+  for (const PlannedGroup& g : plan.groups) {
+    ItemGroup ig;
+    ig.option = static_cast<std::uint32_t>(
+        std::find_if(options.begin(), options.end(), [&](const GroupSizeOption& o) { return o.size == g.size; }) -
+        options.begin());
+    for (std::size_t i : g.sequences) ig.add(i, real[i]);
+    refined.push_back(std::move(ig));
+  }
+  refine_plan(refined, real, options, devices);
+  plan.groups.clear();
+  for (const ItemGroup& ig : refined) {
+    PlannedGroup pg;
+    pg.size = options[ig.option].size;
+    pg.sequences = ig.items;
+    plan.groups.push_back(std::move(pg));
+  }
   place_groups(plan.groups, lengths, options);
   for (const auto& g : plan.groups) plan.seconds = std::max(plan.seconds, g.seconds);
   report.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

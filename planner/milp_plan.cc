@@ -21,6 +21,9 @@ double work_s(const Bucket& b, const GroupSizeOption& o) {
   return o.time.seconds_per_token_sq * mean_sq_tokens(b) + o.time.seconds_per_token * mean_tokens(b);
 }
 
+// Seconds of one sequence of bucket b alone in a group of option o.
+double alone_s(const Bucket& b, const GroupSizeOption& o) { return o.time.seconds(mean_tokens(b), mean_sq_tokens(b)); }
+
 struct CbcDeleter {
   void operator()(Cbc_Model* m) const { Cbc_deleteModel(m); }
 };
@@ -82,7 +85,7 @@ double bucket_group_seconds(const BucketGroup& g, std::span<const Bucket> bucket
 
 MilpOutcome solve_plan_milp(std::span<const Bucket> buckets, const std::vector<GroupSizeOption>& options,
                             std::uint32_t devices, const std::optional<std::vector<BucketGroup>>& warm_start,
-                            const MilpOptions& milp) {
+                            const MilpOptions& milp, double known_lower_s) {
   MilpOutcome out;
   const std::size_t nb = buckets.size();
   // Bounds on C.
@@ -90,10 +93,11 @@ MilpOutcome solve_plan_milp(std::span<const Bucket> buckets, const std::vector<G
   for (const auto& b : buckets) {
     double best = kInf;
     for (const auto& o : options)
-      if (static_cast<double>(b.max_tokens) <= o.capacity_tokens) best = std::min(best, work_s(b, o) + o.time.fixed_s);
+      if (static_cast<double>(b.max_tokens) <= o.capacity_tokens) best = std::min(best, alone_s(b, o));
     if (best == kInf) return out;  // a bucket fits no group size: infeasible
     lower = std::max(lower, best);
   }
+  lower = std::max(lower, known_lower_s);
   double upper = 0;
   if (warm_start) {
     for (const auto& g : *warm_start) upper = std::max(upper, bucket_group_seconds(g, buckets, options));
@@ -127,7 +131,7 @@ MilpOutcome solve_plan_milp(std::span<const Bucket> buckets, const std::vector<G
     std::int64_t holdable = 0;
     for (std::size_t b = 0; b < nb; ++b) {
       const double m = static_cast<double>(buckets[b].max_tokens);
-      if (m > o.capacity_tokens || work_s(buckets[b], o) + o.time.fixed_s > eligible_limit) continue;
+      if (m > o.capacity_tokens || alone_s(buckets[b], o) > eligible_limit) continue;
       ub[b] = std::min<double>(static_cast<double>(buckets[b].count), std::floor(o.capacity_tokens / m));
       holdable += buckets[b].count;
     }
@@ -160,6 +164,7 @@ MilpOutcome solve_plan_milp(std::span<const Bucket> buckets, const std::vector<G
       time_cols.push_back(slot.z);
       time_coefs.push_back(-1.0);
       p.row(time_cols, time_coefs, 'L', 0);
+      if (o.time.min_s > 0) p.row({slot.u, slot.z}, {o.time.min_s, -1.0}, 'L', 0);
       any_cols.push_back(slot.u);
       any_coefs.push_back(-1.0);
       p.row(any_cols, any_coefs, 'G', 0);
@@ -211,6 +216,8 @@ MilpOutcome solve_plan_milp(std::span<const Bucket> buckets, const std::vector<G
   Cbc_setLogLevel(model.get(), 0);
   Cbc_setMaximumSeconds(model.get(), milp.time_limit_s);
   Cbc_setAllowableFractionGap(model.get(), milp.relative_gap);
+  Cbc_setParameter(model.get(), "preprocess", "off");
+  Cbc_setParameter(model.get(), "cuts", "off");
   if (warm_start) {
     // Slots of one option in the order the symmetry rows want: tokens descending.
     std::vector<int> idx;

@@ -4,9 +4,9 @@
 //
 // Data: buckets b with n_b sequences, longest length m_b, mean s̄_b and mean
 // s̄²_b; group size options k with size d_k, capacity K_k tokens and time
-// a_k·Σs² + b_k·Σs + c_k; N devices; an upper bound U on the optimum (the
-// warm start's value, or a crude bound) and a lower bound L (every bucket
-// alone in its best size).
+// max(a_k·Σs² + b_k·Σs + c_k, f_k); N devices; an upper bound U on the
+// optimum (the warm start's value, or a crude bound) and a lower bound L
+// (every bucket alone in its best size).
 // Slots: option k gets S_k = min(N/d_k, sequences it can hold) interchangeable
 // slots g, each used or not.
 // Variables: C (the makespan, L <= C <= U); u_g ∈ {0,1} (slot used);
@@ -18,6 +18,7 @@
 //   y_bg <= ub_bg·u_g,  Σ_b y_bg >= u_g             only used slots hold sequences; used ones hold some
 //   Σ_b m_b·y_bg <= K_k·u_g                         memory (bucket maxima: never under-counts)
 //   Σ_b (a_k·s̄²_b + b_k·s̄_b)·y_bg + c_k·u_g <= z_g  slot time <= C when used
+//   f_k·u_g <= z_g                                   the time's floor (when f_k > 0)
 //   z_g <= C,  z_g <= U·u_g,  z_g >= C − U·(1 − u_g)  z_g = C·u_g (exact for binary u_g)
 //   Σ_g d_g·u_g <= N                                 devices
 //   Σ_g d_g·z_g <= N·C                               device-time: the LP bound becomes the
@@ -59,10 +60,12 @@ struct MilpOutcome {
 };
 
 // Solves the program above. `warm_start` (optional) must be feasible: it
-// becomes CBC's MIP start and sets U. Options must ascend in size.
+// becomes CBC's MIP start and sets U. `known_lower_s` is a lower bound
+// proven elsewhere (aggregate_bound.h); L becomes the larger of the two.
+// Options must ascend in size.
 MilpOutcome solve_plan_milp(std::span<const Bucket> buckets, const std::vector<GroupSizeOption>& options,
                             std::uint32_t devices, const std::optional<std::vector<BucketGroup>>& warm_start,
-                            const MilpOptions& milp);
+                            const MilpOptions& milp, double known_lower_s = 0);
 
 // The time of a bucket group with bucket representatives (means for time).
 double bucket_group_seconds(const BucketGroup& g, std::span<const Bucket> buckets,

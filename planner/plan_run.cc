@@ -20,16 +20,23 @@ namespace {
 std::string gb(double bytes) { return fmt::format("{:.3g} GB", bytes / 1e9); }
 
 std::string describe_solve(const SolveReport& s) {
-  std::string out = s.method == SolveMethod::kMilp ? "MILP" : "GREEDY FALLBACK (the MILP found no plan in time)";
-  if (s.method == SolveMethod::kMilp) {
-    if (s.proven_optimal)
-      out += fmt::format(" optimal within {:.2f}% (bound {:.4f} s)", 100 * s.gap, s.bound_s);
-    else
-      out += fmt::format(" best found, gap {:.2f}% (bound {:.4f} s){}", 100 * s.gap, s.bound_s,
-                         s.time_limit_hit ? ", time limit reached" : "");
+  std::string out = fmt::format("on buckets {:.4f} s: ", s.objective_s);
+  switch (s.method) {
+    case SolveMethod::kMilp:
+      out += s.proven_optimal ? fmt::format("MILP optimal within {:.2f}% (bound {:.4f} s)", 100 * s.gap, s.bound_s)
+                              : fmt::format("MILP best found, gap {:.2f}% (bound {:.4f} s){}", 100 * s.gap, s.bound_s,
+                                            s.time_limit_hit ? ", time limit reached" : "");
+      break;
+    case SolveMethod::kBoundCertified:
+      out += fmt::format("greedy plan within {:.2f}% of the aggregated MILP's bound {:.4f} s (slot MILP not needed)",
+                         100 * s.gap, s.bound_s);
+      break;
+    case SolveMethod::kGreedyFallback:
+      out += fmt::format("GREEDY FALLBACK: the MILP found no plan in time (gap {:.2f}% to bound {:.4f} s)", 100 * s.gap,
+                         s.bound_s);
+      break;
   }
-  out += fmt::format(", {} buckets", s.buckets);
-  return out;
+  return out + fmt::format(", {} buckets", s.buckets);
 }
 
 // Per group size: groups, sequences, tokens, longest, slowest.
@@ -156,7 +163,8 @@ PlanRun run_plan(const PlanRequest& req) {
     time_model = std::make_unique<FlexSpProfileModel>(read_flexsp_profile(*req.profile_file));
   } else {
     const std::int64_t longest = *std::max_element(run.batch.lengths.begin(), run.batch.lengths.end());
-    const SpsimGroupTimeFit fit = fit_spsim_group_times(step_model, sizes, tokens_per_device, std::max(longest, std::int64_t{1024}));
+    const SpsimGroupTimeFit fit = fit_spsim_group_times(step_model, sizes, tokens_per_device, run.batch.total_tokens(),
+                                                        std::max(longest, std::int64_t{1024}));
     run.fits = fit.fits;
     time_model = std::make_unique<TabulatedGroupTimeModel>(fit.model());
   }

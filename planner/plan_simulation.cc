@@ -31,7 +31,7 @@ StepSimulation simulate_step_plan(const StepPlan& plan, const std::vector<GroupS
       sim.group_estimated_padded_s.push_back(o.time.seconds(tokens, sq));
       work.push_back(std::move(w));
     }
-    sim.group_simulated_s = model.step_seconds(work);
+    for (const GroupWork& w : work) sim.group_simulated_s.push_back(model.simulate_step(w));
     for (std::size_t g = 0; g < mb.groups.size(); ++g) {
       sim.simulated_s = std::max(sim.simulated_s, sim.group_simulated_s[g]);
       sim.estimated_padded_s = std::max(sim.estimated_padded_s, sim.group_estimated_padded_s[g]);

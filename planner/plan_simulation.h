@@ -2,10 +2,9 @@
 // `spsim plan --simulate`: the chosen plan lowered to Programs and run by the
 // engine (spsim_step_model.h), next to the planner's estimate.
 //
-// Each micro-batch becomes one Program: every group runs its strategy on its
-// packed sequences over its own placed ranks, all groups together on the
-// whole topology (so the flow network model sees any link they share). The
-// strategies need each sequence to be a multiple of a granule (Ulysses: the
+// Every group of every micro-batch becomes one whole-model Program (all
+// layers): its strategy on its packed sequences, placed on the group's
+// devices of the topology (spsim_step_model.h). The strategies need each sequence to be a multiple of a granule (Ulysses: the
 // group size); sequences are padded up to it, as varlen kernels pad, and the
 // planner's model is also evaluated on the padded lengths so the comparison
 // is like for like.

@@ -60,8 +60,10 @@ struct PlannedGroup {
 };
 
 enum class SolveMethod : std::uint8_t {
-  kMilp,            // CBC's answer (proven optimal or best within the limits)
-  kGreedyFallback,  // CBC found nothing in time: the greedy plan
+  kMilp,            // the slot MILP's answer (proven within the gap, or best within the time limit)
+  kBoundCertified,  // the greedy plan, already within the gap of the aggregated MILP's bound:
+                    // the slot MILP had nothing left to prove and was skipped
+  kGreedyFallback,  // the slot MILP found nothing in time: the greedy plan
 };
 
 // How a micro-batch's plan was found.
@@ -73,9 +75,12 @@ struct SolveReport {
   double bound_s = 0;           // proven lower bound on that objective
   double gap = 0;               // (objective − bound) / objective
   double greedy_s = 0;          // the greedy warm start's objective (0: greedy found none)
+  double aggregate_bound_s = 0; // the aggregated MILP's bound (aggregate_bound.h)
+  int aggregate_milps = 0;      // feasibility programs its bisection solved
   std::size_t buckets = 0;
   std::size_t milp_columns = 0, milp_rows = 0;
   double wall_s = 0;            // solver wall time (not deterministic: reports only)
+  double greedy_wall_s = 0, bound_wall_s = 0, milp_wall_s = 0;  // its parts
 };
 
 struct MicroBatchPlan {
@@ -86,6 +91,6 @@ struct MicroBatchPlan {
   SolveReport solve;
 };
 
-std::string_view solve_method_name(SolveMethod m);  // "milp" / "greedy fallback"
+std::string_view solve_method_name(SolveMethod m);  // "milp", ..., "greedy fallback"
 
 }  // namespace spsim

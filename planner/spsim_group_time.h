@@ -22,9 +22,11 @@ struct SpsimGroupTimeFit {
   TabulatedGroupTimeModel model() const;
 };
 
-// Fits every size: probes hold at most size x tokens_per_device tokens and
-// sequences of at most max_sequence tokens.
+// Fits every size: probes hold at most min(size x tokens_per_device,
+// max_group_tokens) tokens (the batch's total is a good bound: no group
+// holds more) and sequences of at most max_sequence tokens.
 SpsimGroupTimeFit fit_spsim_group_times(const SpsimStepModel& model, std::span<const std::uint32_t> sizes,
-                                        double tokens_per_device, std::int64_t max_sequence);
+                                        double tokens_per_device, std::int64_t max_group_tokens,
+                                        std::int64_t max_sequence);
 
 }  // namespace spsim

@@ -1,28 +1,25 @@
 #pragma once
-// spsim's own prediction of one training micro-batch on SP groups: how long
-// each group takes for the forward and backward of every layer of a model on
-// its packed sequences, on its placed devices of a topology.
+// spsim's own prediction of one training micro-batch of an SP group: the
+// whole model (every layer's projections, the strategy's attention and the
+// MLP, forward and backward; strategies/model_program.h, what `spsim run`
+// simulates) lowered to a Program on the group's packed sequences, placed on
+// the group's devices of the topology, and run by the discrete-event engine
+// with the device cost model and a network model over the real links
+// (NVLink inside a node, NICs across nodes).
 //
-// A group's step is composed from spsim's models, not from constants:
-//   attention   one attention layer (fwd+bwd) of the group's strategy on its
-//               packed sequences, lowered to a Program on the group's ranks
-//               and run by the discrete-event engine (sim/engine.h) with the
-//               device cost model (sim/model_costs.h) and a network model
-//               (analytical or flow) over the topology's real links;
-//   dense       the layer's projections and MLP on the group's Σs/d tokens
-//               per device: Dense and DenseBwd ops costed by costmodel's
-//               op_cost (GEMMs at the device's efficiency): q, k, v, o
-//               projections (hidden -> H·D + 2·Hkv·D, H·D -> hidden), MLP
-//               (hidden -> f or 2f gated, f -> hidden), and once per step the
-//               output head (hidden -> vocab);
-//   step        Σ_kinds (layers of that kind) x attention layer + layers x
-//               dense layer + head.
-// Norms, embeddings and elementwise ops are left out (memory-bound, small
-// next to the GEMMs). Several groups simulate together in one Program
-// (simulate_attention_layers), so the flow model sees them share links.
+// Groups simulate one at a time, each on its own devices: node-aligned
+// groups of the rail-optimized presets share no link (every device has its
+// own NVLink ports and NIC, the spine is non-blocking), so a joint
+// simulation would give the same times.
+//
+// For the planner's fit, a step of L layers is extrapolated from one and
+// two layers, t(L) = t(1) + (L − 1)·(t(2) − t(1)): layers are identical
+// and run one after the other, so the first layer carries any start-up and
+// every further layer adds the same time. `spsim plan --simulate` lowers all
+// layers, which also checks the extrapolation.
 
 #include <cstdint>
-#include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -36,8 +33,8 @@ namespace spsim {
 
 // One SP group's share of a micro-batch.
 struct GroupWork {
-  std::vector<DeviceId> devices;        // member i on devices[i]
-  std::vector<std::int64_t> seq_lens;   // packed sequences (each divisible as the strategy needs)
+  std::vector<DeviceId> devices;       // member i on devices[i]
+  std::vector<std::int64_t> seq_lens;  // packed sequences (each divisible as the strategy needs)
 };
 
 class SpsimStepModel {
@@ -46,18 +43,13 @@ class SpsimStepModel {
   // must outlive the model.
   SpsimStepModel(const ModelSpec& model, const Strategy& strategy, const Topology& topology, std::string network);
 
-  // Seconds of one attention layer (fwd+bwd) of each group, all groups
-  // simulated together in one Program on the topology. The layer kind is
-  // `kind`. Throws InputError when the strategy refuses a group's workload.
-  std::vector<double> attention_layer_seconds(std::span<const GroupWork> groups, AttentionKind kind) const;
-
-  // Seconds of one layer's dense ops (fwd+bwd) for `rows` tokens on `device`.
-  double dense_layer_seconds(DeviceId device, std::int64_t rows) const;
-  // Seconds of the output head (fwd+bwd) for `rows` tokens on `device`.
-  double head_seconds(DeviceId device, std::int64_t rows) const;
-
-  // The whole micro-batch step of each group (the composition in the file comment).
-  std::vector<double> step_seconds(std::span<const GroupWork> groups) const;
+  // Simulated seconds of `layers` layers (fwd+bwd) of the group. Throws
+  // InputError when the strategy refuses the group's workload.
+  double simulate_layers(const GroupWork& group, std::uint32_t layers) const;
+  // The whole model's step: all layers simulated.
+  double simulate_step(const GroupWork& group) const { return simulate_layers(group, model_.layers); }
+  // The whole model's step extrapolated from one and two layers (file comment).
+  double extrapolated_step(const GroupWork& group) const;
 
   // The smallest multiple of d every sequence length must be for the
   // strategy on d members (d, 2d or 4d), or nullopt when the strategy
@@ -67,11 +59,7 @@ class SpsimStepModel {
 
   const ModelSpec& model() const { return model_; }
   const Strategy& strategy() const { return strategy_; }
-  const Topology& topology() const { return topology_; }
   const std::string& network() const { return network_; }
-
-  // The workload of a group's packed sequences (fwd+bwd, bf16, the model's heads and mask).
-  Workload workload(std::span<const std::int64_t> seq_lens) const;
 
  private:
   const ModelSpec& model_;

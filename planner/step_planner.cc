@@ -44,7 +44,12 @@ std::string_view plan_policy_name(PlanPolicy p) {
 }
 
 std::string_view solve_method_name(SolveMethod m) {
-  return m == SolveMethod::kMilp ? "milp" : "greedy fallback";
+  switch (m) {
+    case SolveMethod::kMilp: return "milp";
+    case SolveMethod::kBoundCertified: return "greedy within gap of the aggregated milp bound";
+    case SolveMethod::kGreedyFallback: return "greedy fallback";
+  }
+  return "?";
 }
 
 std::optional<std::vector<std::vector<std::size_t>>> chunk_micro_batches(std::span<const std::int64_t> lengths,

@@ -22,7 +22,7 @@ struct PlanArgs {
   std::optional<std::string> json;
   int zero_stage = 3;
   double time_limit_s = 10;
-  double gap = 1e-3;
+  double gap = 5e-3;
   std::size_t buckets = 16;
   std::uint32_t extra_micro_batches = 1;
   bool list_groups = false, timing = false;

@@ -63,7 +63,7 @@ TEST_CASE("FlexSP profile JSON: errors name the file and key") {
 TEST_CASE("fit_group_time recovers a linear model exactly, and stays non-negative") {
   const GroupTimeCoefficients truth{3e-11, 2e-5, 0.04};
   std::vector<ProbePoint> points;
-  for (const auto& lens : probe_workloads(8, 200000, 393216)) {
+  for (const auto& lens : probe_workloads(4, 8, 200000, 393216)) {
     ProbePoint p;
     for (auto s : lens) {
       CHECK(s % 8 == 0);

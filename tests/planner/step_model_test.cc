@@ -15,18 +15,18 @@
 namespace spsim {
 namespace {
 
-TEST_CASE("dense layer time is the roofline of its GEMMs") {
-  const ModelSpec& gpt = find_model("gpt-7b");
-  const Topology topo = make_preset_topology("a100-sxm8", 1);
-  const SpsimStepModel m(gpt, *find_strategy("ulysses"), topo, "analytical");
-  const DeviceProfile& dev = device_profile_preset(topo.device_type(0));
-  // GPT layer GEMMs (in x out): qkv 4096 x 12288, o 4096 x 4096, MLP 4096 x 16384 and 16384 x 4096.
-  // Forward 2·rows·in·out FLOPs, backward twice that (dX and dW); 8192 rows are compute-bound,
-  // so each of the 8 kernels takes launch + FLOPs / (peak · GEMM efficiency).
-  const double rows = 8192, in_out = 4096.0 * 12288 + 4096.0 * 4096 + 2 * 4096.0 * 16384;
-  const double expected = 8 * dev.launch_s + 6 * rows * in_out / (dev.peak_bf16_flop_per_s * dev.gemm_efficiency);
-  CHECK(m.dense_layer_seconds(0, 8192) == doctest::Approx(expected).epsilon(1e-9));
-  CHECK(m.dense_layer_seconds(0, 0) == 0);
+TEST_CASE("a step extrapolated from one and two layers matches simulating every layer") {
+  // Layers are identical and run one after another: t(L) = t(1) + (L − 1)·(t(2) − t(1)).
+  const Topology topo = make_preset_topology("a100-sxm8", 2);
+  for (const char* model : {"gpt-7b", "llama3-8b"}) {
+    const SpsimStepModel m(find_model(model), *find_strategy("ulysses"), topo, "flow");
+    for (const GroupWork& g : {GroupWork{{0, 1, 2, 3}, {8192, 2048, 512}}, GroupWork{{8, 9}, {30000}},
+                               GroupWork{{8, 9, 10, 11, 12, 13, 14, 15}, {65536}}}) {
+      CAPTURE(model);
+      CAPTURE(g.devices.size());
+      CHECK(m.extrapolated_step(g) == doctest::Approx(m.simulate_step(g)).epsilon(1e-3));
+    }
+  }
 }
 
 TEST_CASE("length granules and allowed sizes follow the strategy's refusals") {
@@ -46,7 +46,7 @@ TEST_CASE("the linear group time fits spsim's predictions, and a simulated plan 
   const SpsimStepModel m(gpt, *find_strategy("ulysses"), topo, "flow");
   const std::vector<std::uint32_t> sizes{1, 4, 16};
   const double tokens_per_device = 16384;
-  const SpsimGroupTimeFit fit = fit_spsim_group_times(m, sizes, tokens_per_device, 65536);
+  const SpsimGroupTimeFit fit = fit_spsim_group_times(m, sizes, tokens_per_device, 1 << 20, 65536);
   for (const auto& f : fit.fits) {
     MESSAGE("size " << f.size << ": a " << f.coefficients.seconds_per_token_sq << " b " << f.coefficients.seconds_per_token
                     << " c " << f.coefficients.fixed_s << ", max fit error " << 100 * f.max_relative_residual << "% over "
