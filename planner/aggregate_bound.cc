@@ -2,7 +2,9 @@
 
 #include <coin/Cbc_C_Interface.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -16,16 +18,18 @@ struct CbcDeleter {
   void operator()(Cbc_Model* m) const { Cbc_deleteModel(m); }
 };
 
-// True when the aggregated program of the file comment is feasible for C.
-bool feasible(std::span<const Bucket> buckets, const std::vector<GroupSizeOption>& options, std::uint32_t devices,
-              double c) {
+// False only when CBC proves the aggregated program of the file comment
+// infeasible for C within limit_s.
+bool maybe_feasible(std::span<const Bucket> buckets, const std::vector<GroupSizeOption>& options,
+                    std::uint32_t devices, double c, double limit_s) {
   std::unique_ptr<Cbc_Model, CbcDeleter> m(Cbc_newModel());
   Cbc_setLogLevel(m.get(), 0);
+  Cbc_setMaximumSeconds(m.get(), limit_s);
   const std::size_t nb = buckets.size(), nk = options.size();
   int next = 0;
-  auto add_col = [&](double ub) {
+  auto add_col = [&](double ub, bool integer = true) {
     const std::string name = "x" + std::to_string(next);
-    Cbc_addCol(m.get(), name.c_str(), 0, ub, 0, 1, 0, nullptr, nullptr);
+    Cbc_addCol(m.get(), name.c_str(), 0, ub, 0, integer ? 1 : 0, 0, nullptr, nullptr);
     return next++;
   };
   std::vector<int> n(nk, -1);
@@ -81,27 +85,49 @@ bool feasible(std::span<const Bucket> buckets, const std::vector<GroupSizeOption
   }
   add_row(dev_cols, dev_coefs, 'L', devices);
   Cbc_solve(m.get());
-  return Cbc_bestSolution(m.get()) != nullptr;
+  return Cbc_bestSolution(m.get()) != nullptr || Cbc_isProvenInfeasible(m.get()) == 0;
 }
 
 }  // namespace
 
 AggregateBound aggregate_lower_bound(std::span<const Bucket> buckets, const std::vector<GroupSizeOption>& options,
                                      std::uint32_t devices, double lower_s, double upper_s,
-                                     double relative_tolerance) {
+                                     double relative_tolerance, double check_limit_s) {
   AggregateBound out;
   double lo = lower_s, hi = upper_s;
   // The lower end itself may already be feasible for the aggregate: then it is the bound.
   while (hi - lo > relative_tolerance * hi && out.milps < 60) {
     const double mid = 0.5 * (lo + hi);
     ++out.milps;
-    if (feasible(buckets, options, devices, mid))
+    if (maybe_feasible(buckets, options, devices, mid, check_limit_s))
       hi = mid;
     else
       lo = mid;
   }
   out.lower_s = lo;
   return out;
+}
+
+AggregateBound real_lengths_lower_bound(std::span<const std::int64_t> lengths,
+                                        const std::vector<GroupSizeOption>& options, std::uint32_t devices,
+                                        std::size_t buckets, double upper_s, double relative_tolerance,
+                                        double check_limit_s) {
+  Bucketing b = bucket_lengths(lengths, buckets);
+  double lower = 0;
+  for (auto& x : b.buckets) {
+    const double s = static_cast<double>(x.min_tokens);
+    x.sum_tokens = static_cast<double>(x.count) * s;
+    x.sum_sq_tokens = static_cast<double>(x.count) * s * s;
+    x.max_tokens = x.min_tokens;
+  }
+  // Every plan holds the longest sequence somewhere: its best size alone is a bound too.
+  const double longest = static_cast<double>(*std::max_element(lengths.begin(), lengths.end()));
+  double alone = std::numeric_limits<double>::infinity();
+  for (const auto& o : options)
+    if (longest <= o.capacity_tokens) alone = std::min(alone, o.time.seconds(longest, longest * longest));
+  if (alone < std::numeric_limits<double>::infinity()) lower = alone;
+  return aggregate_lower_bound(b.buckets, options, devices, std::min(lower, upper_s), upper_s, relative_tolerance,
+                               check_limit_s);
 }
 
 }  // namespace spsim

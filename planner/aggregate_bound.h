@@ -17,7 +17,14 @@
 //
 // The bisection stops when the bracket is within `relative_tolerance` of
 // its upper end. The bound is the largest C proven infeasible (or the lower
-// end it started from).
+// end it started from); a feasibility program CBC cannot settle within
+// `check_limit_s` counts as feasible, so the bound stays valid.
+//
+// With the buckets' means the bound is the bucketed MILP's (FlexSP's model).
+// real_lengths_lower_bound() instead represents every bucket by its
+// shortest member for time and memory — never more than any member needs —
+// which makes the program a relaxation of the plan on the real lengths: its
+// bound holds for the real plan. With many buckets (128) it is tight.
 
 #include <cstdint>
 #include <span>
@@ -37,6 +44,14 @@ struct AggregateBound {
 // feasible). Options must ascend in size.
 AggregateBound aggregate_lower_bound(std::span<const Bucket> buckets, const std::vector<GroupSizeOption>& options,
                                      std::uint32_t devices, double lower_s, double upper_s,
-                                     double relative_tolerance);
+                                     double relative_tolerance, double check_limit_s = 0.1);
+
+// A lower bound on every plan of these real lengths (the shortest-member
+// buckets above, `buckets` of them by bucket_lengths()); upper_s: the time
+// of a known plan.
+AggregateBound real_lengths_lower_bound(std::span<const std::int64_t> lengths,
+                                        const std::vector<GroupSizeOption>& options, std::uint32_t devices,
+                                        std::size_t buckets, double upper_s, double relative_tolerance,
+                                        double check_limit_s = 1.0);
 
 }  // namespace spsim

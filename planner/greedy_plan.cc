@@ -182,9 +182,11 @@ double item_lower_bound(std::span<const PlanItem> items, const std::vector<Group
   return lb;
 }
 
-std::optional<std::vector<ItemGroup>> greedy_plan(std::span<const PlanItem> items,
-                                                  const std::vector<GroupSizeOption>& options,
-                                                  std::uint32_t devices) {
+namespace {
+
+std::optional<std::vector<ItemGroup>> greedy_plan_with(std::span<const PlanItem> items,
+                                                       const std::vector<GroupSizeOption>& options,
+                                                       std::uint32_t devices) {
   const Packer packer(items, options, devices);
   std::optional<std::vector<ItemGroup>> best = packer.pack(kInf);
   if (!best) return std::nullopt;
@@ -199,6 +201,23 @@ std::optional<std::vector<ItemGroup>> greedy_plan(std::span<const PlanItem> item
     }
   }
   packer.improve(*best);
+  return best;
+}
+
+}  // namespace
+
+std::optional<std::vector<ItemGroup>> greedy_plan(std::span<const PlanItem> items,
+                                                  const std::vector<GroupSizeOption>& options,
+                                                  std::uint32_t devices) {
+  std::optional<std::vector<ItemGroup>> best = greedy_plan_with(items, options, devices);
+  if (options.size() == 1) return best;
+  // Every uniform plan is a plan too: the best one-size packing competes.
+  for (std::uint32_t k = 0; k < options.size(); ++k) {
+    auto uniform = greedy_plan_with(items, {options[k]}, devices);
+    if (!uniform) continue;
+    for (auto& g : *uniform) g.option = k;
+    if (!best || plan_seconds(*uniform, options) < plan_seconds(*best, options)) best = std::move(uniform);
+  }
   return best;
 }
 

@@ -7,8 +7,10 @@
 // where it fits (memory, and group time <= C), best fit by resulting time;
 // when none has room it opens the smallest group size that holds the item
 // alone within C, if devices remain. A binary search finds the smallest C
-// that pack() meets (to 1e-4 relative), then moves of single items off the
-// slowest group lower the maximum further while they can.
+// that pack() meets (to 1e-4 relative), then local search (refine_plan)
+// lowers the maximum further while it can. The same search restricted to
+// each single group size competes (a uniform plan is a plan too), and the
+// fastest result wins.
 
 #include <optional>
 #include <span>

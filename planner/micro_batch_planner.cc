@@ -173,6 +173,13 @@ std::optional<MicroBatchPlan> plan_micro_batch(std::span<const std::int64_t> len
     refined.push_back(std::move(ig));
   }
   refine_plan(refined, real, options, devices);
+  // The greedy on the real lengths competes: bucket means can hide how a
+  // bucket's longest members load a group.
+  if (auto direct = greedy_plan(real, options, devices);
+      direct && plan_seconds(*direct, options) < plan_seconds(refined, options)) {
+    refined = std::move(*direct);
+    report.real_greedy_won = true;
+  }
   plan.groups.clear();
   for (const ItemGroup& ig : refined) {
     PlannedGroup pg;

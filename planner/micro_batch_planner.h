@@ -12,7 +12,8 @@
 // those the MILP gave a share of that bucket) whose real time is lowest so
 // far. Memory holds by construction: the MILP sized it with bucket maxima.
 // Then local search on the real lengths (refine_plan, greedy_plan.h) evens
-// out what the bucket means hid. SolveReport's objective, bound and gap are
+// out what the bucket means hid, and the greedy run on the real lengths
+// competes with the result (the faster real plan wins). SolveReport's objective, bound and gap are
 // the bucketed MILP's; MicroBatchPlan::seconds is the real plan's time.
 // When the MILP finds no plan in time, the greedy plan (on the same bucket
 // representatives) is the answer, and SolveReport::method says so.

@@ -9,6 +9,7 @@
 #include <numeric>
 
 #include "costmodel/device_profile.h"
+#include "planner/aggregate_bound.h"
 #include "planner/token_count.h"
 #include "sim/input_error.h"
 #include "strategies/registry.h"
@@ -80,6 +81,7 @@ nlohmann::json plan_json(const StepPlan& p, bool timing) {
     nlohmann::json m;
     m["seconds"] = mb.seconds;
     m["sequences"] = mb.lengths.size();
+    if (mb.real_bound_s) m["real_bound_s"] = *mb.real_bound_s;
     m["solver"] = {{"method", solve_method_name(mb.solve.method)},
                    {"proven_optimal", mb.solve.proven_optimal},
                    {"time_limit_hit", mb.solve.time_limit_hit},
@@ -179,6 +181,11 @@ PlanRun run_plan(const PlanRequest& req) {
 
   // The plan and its baselines.
   run.plan = plan_step(run.batch.lengths, run.problem, PlanPolicy::kFlexible, req.step);
+  if (req.real_bound)
+    for (MicroBatchPlan& mb : run.plan.micro_batches)
+      mb.real_bound_s = real_lengths_lower_bound(mb.lengths, run.problem.options, run.devices, 128, mb.seconds,
+                                                 std::max(req.step.micro.milp.relative_gap / 4, 1e-5))
+                            .lower_s;
   run.best_uniform = plan_step(run.batch.lengths, run.problem, PlanPolicy::kBestUniform, req.step);
   run.static_sp = plan_step(run.batch.lengths, run.problem, PlanPolicy::kStatic, req.step);
   if (req.simulate) run.simulation = simulate_step_plan(run.plan, run.problem.options, step_model);
@@ -221,6 +228,10 @@ std::string plan_run_text(const PlanRun& run, const PlanTextOptions& opt) {
     line(fmt::format("  micro-batch {}: {} sequences, {} tokens -> {:.4f} s; {}{}", m + 1, mb.lengths.size(), tokens,
                      mb.seconds, describe_solve(mb.solve),
                      opt.timing ? fmt::format("; solved in {:.3f} s", mb.solve.wall_s) : ""));
+    if (mb.real_bound_s)
+      line(fmt::format("    bound on the real lengths (128 shortest-member buckets): {:.4f} s -> the plan is within "
+                       "{:.2f}% of optimal",
+                       *mb.real_bound_s, 100 * (mb.seconds - *mb.real_bound_s) / mb.seconds));
     line(fmt::format("    {:>5} {:>7} {:>10} {:>9} {:>9} {:>12}", "size", "groups", "sequences", "tokens", "longest",
                      "slowest (s)"));
     for (const auto& [size, r] : size_rows(mb))

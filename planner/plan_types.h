@@ -9,6 +9,7 @@
 // as FlexSP places them). The micro-batch takes as long as its slowest group.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,7 @@ struct SolveReport {
   double aggregate_bound_s = 0; // the aggregated MILP's bound (aggregate_bound.h)
   int aggregate_milps = 0;      // feasibility programs its bisection solved
   std::size_t buckets = 0;
+  bool real_greedy_won = false; // the greedy on real lengths beat the decoded bucketed plan
   std::size_t milp_columns = 0, milp_rows = 0;
   double wall_s = 0;            // solver wall time (not deterministic: reports only)
   double greedy_wall_s = 0, bound_wall_s = 0, milp_wall_s = 0;  // its parts
@@ -89,6 +91,7 @@ struct MicroBatchPlan {
   std::vector<PlannedGroup> groups;   // placed: descending size, consecutive devices
   double seconds = 0;                 // slowest group, real lengths
   SolveReport solve;
+  std::optional<double> real_bound_s; // a bound valid for the real lengths, when asked for (aggregate_bound.h)
 };
 
 std::string_view solve_method_name(SolveMethod m);  // "milp", ..., "greedy fallback"

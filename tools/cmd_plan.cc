@@ -84,6 +84,7 @@ CommandAction add_plan_command(CLI::App& app) {
   cmd->add_option("--extra-micro-batches", a->extra_micro_batches, "micro-batch counts tried beyond the minimum")->capture_default_str();
   cmd->add_option("--json", a->json, "write the plan, baselines and simulation as JSON to this file");
   cmd->add_flag("--simulate", r.simulate, "run the plan through the engine and compare with the estimate");
+  cmd->add_flag("--real-bound", r.real_bound, "prove a lower bound on the real lengths for each micro-batch of the plan");
   cmd->add_flag("--groups", a->list_groups, "list every group and its sequences");
   cmd->add_flag("--timing", a->timing, "print solver wall times (output no longer byte-identical)");
   return [a]() { return run_plan_command(*a); };
