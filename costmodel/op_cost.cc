@@ -121,7 +121,7 @@ OpCost dense_cost(const Program& p, OpId id, const DeviceProfile& d, bool backwa
   const Op& op = p.op(id);
   const auto ops = p.operands(id);
   const Buffer& in = p.buffer(ops[0]);
-  const Buffer& out = p.buffer(ops.back());
+  const Buffer& out = p.buffer(backward ? ops[1] : ops.back());  // DenseBwd: (in, dout, din)
   const double weights = static_cast<double>(in.heads) * in.cols * out.heads * out.cols * dtype_bytes(in.dtype);
   OpCost c;
   c.flops = (backward ? 4.0 : 2.0) * static_cast<double>(op.work);

@@ -258,8 +258,9 @@ std::int64_t ProgramBuilder::op_work(OpKind kind, std::span<const BufferId> ops,
     }
     case OpKind::kDense:
     case OpKind::kDenseBwd: {
-      // rows x in features x out features; the output is the last operand.
-      const Buffer &in = p_.buffer(ops[0]), &out = p_.buffer(ops.back());
+      // rows x in features x out features. Dense: (in, out); DenseBwd:
+      // (in, dout, din), so the out features are dout's, not the last operand's.
+      const Buffer &in = p_.buffer(ops[0]), &out = p_.buffer(kind == OpKind::kDenseBwd ? ops[1] : ops.back());
       return rows_of(ops[0]) * std::int64_t{in.heads} * in.cols * std::int64_t{out.heads} * out.cols;
     }
     default: return 0;

@@ -48,7 +48,7 @@ TEST_CASE("wikipedia fit: error against each published percentile and the mean")
                                << w.shape.sigma_tail << " z_splice " << w.shape.z_splice << " (P"
                                << 100 * normal_cdf(w.shape.z_splice) << ")");
   const char* names[] = {"P50 347", "P90 2112", "P99 10919", "P99.9 37353", "mean 1014"};
-  for (std::size_t i = 0; i < errors.size(); ++i) MESSAGE(names[i] << ": fit error " << 100 * errors[i] << "%");
+  for (std::size_t i = 0; i < errors.size(); ++i) MESSAGE(std::string(names[i]) << ": fit error " << 100 * errors[i] << "%");
   // Bounds: 1.5% on each percentile, 0.1% on the mean. A single log-normal
   // (no splice) cannot do this: through P50 and P90 it misses P99.9 by −28%.
   for (std::size_t i = 0; i < 4; ++i) {
