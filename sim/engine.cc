@@ -47,6 +47,23 @@ class Engine {
     for (DeviceId d = 0; d < devices_.size(); ++d) devices_[d].slowdown = 1.0;
     for (DeviceId d : placement_) devices_[d].slowdown = in.costs.comm_slowdown(d);
     tl_.ops.assign(p_.num_ops(), OpTiming{});
+    // One sequential pass over the Program: each op's device, and its solo
+    // duration (compute) or message bytes (Send), so the event loop touches a
+    // few flat arrays instead of op records, buffers and layouts.
+    device_of_.resize(p_.num_ops());
+    work_.resize(p_.num_ops());
+    for (std::size_t i = 0; i < p_.num_ops(); ++i) {
+      const OpId id = op_id(i);
+      const Op& o = p_.op(id);
+      device_of_[i] = placement_[o.rank];
+      if (o.kind == OpKind::kSend) {
+        double bytes = 0;
+        for (BufferId b : p_.operands(id)) bytes += static_cast<double>(p_.buffer(b).bytes());
+        work_[i] = bytes;
+      } else if (op_kind_info(o.kind).category != OpCategory::kComm) {
+        work_[i] = in.costs.op_seconds(id);
+      }
+    }
     tl_.placement = placement_;
     tl_.network_model = std::string(in.network.name());
   }
@@ -155,7 +172,7 @@ class Engine {
     auto finish = [&](OpId op) {
       tl_.ops[idx(op)].end_s = now;
       if (r.bottleneck) tl_.bottleneck.emplace_back(op, *r.bottleneck);
-      comm_ends(placement_[p_.op(op).rank], now);
+      comm_ends(device_of_[idx(op)], now);
       tracker_.complete(op);
     };
     if (r.tag & kCollectiveTag) {
@@ -181,18 +198,17 @@ class Engine {
       case LaunchUnit::Kind::kOp: {
         const OpId op{u.id};
         tl_.ops[idx(op)].start_s = now;
-        const DeviceId dev = placement_[p_.op(op).rank];
+        const DeviceId dev = device_of_[idx(op)];
         DeviceState& d = devices_[dev];
         settle(d, now);
-        d.running.push_back({op, in_.costs.op_seconds(op)});
+        d.running.push_back({op, work_[idx(op)]});
         reschedule(dev, now);
         break;
       }
       case LaunchUnit::Kind::kP2P: {
         const OpId send{u.id}, recv = m_.partner(send);
-        double bytes = 0;
-        for (BufferId b : p_.operands(send)) bytes += static_cast<double>(p_.buffer(b).bytes());
-        const DeviceId a = placement_[p_.op(send).rank], b = placement_[p_.op(recv).rank];
+        const double bytes = work_[idx(send)];
+        const DeviceId a = device_of_[idx(send)], b = device_of_[idx(recv)];
         tl_.ops[idx(send)].start_s = now;
         tl_.ops[idx(recv)].start_s = now;
         comm_begins(a, now);
@@ -205,7 +221,7 @@ class Engine {
         devices_of_.clear();
         for (OpId op : members) {
           tl_.ops[idx(op)].start_s = now;
-          devices_of_.push_back(placement_[p_.op(op).rank]);
+          devices_of_.push_back(device_of_[idx(op)]);
           comm_begins(devices_of_.back(), now);
         }
         const Op& first = p_.op(members[0]);
@@ -223,6 +239,8 @@ class Engine {
   OpGraph graph_;
   ReadyTracker tracker_;
   std::vector<DeviceId> placement_;
+  std::vector<DeviceId> device_of_;  // per op
+  std::vector<double> work_;         // per op: solo seconds (compute) or bytes (Send)
   std::vector<DeviceState> devices_;
   std::priority_queue<ComputeEvent, std::vector<ComputeEvent>, std::greater<>> compute_;
   std::uint64_t seq_ = 0;

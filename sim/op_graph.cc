@@ -39,6 +39,11 @@ ReadyTracker::ReadyTracker(const Program& program, const OpGraph& graph,
   const std::size_t n = program.num_ops();
   pending_.resize(n);
   arrived_.assign(n, 0);
+  comm_class_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const OpKind k = program.op(op_id(i)).kind;
+    comm_class_[i] = k == OpKind::kSend ? 1 : k == OpKind::kRecv ? 2 : k == OpKind::kCollective ? 3 : 0;
+  }
   inst_arrived_.assign(matching.num_instances(), 0);
   for (std::size_t i = 0; i < n; ++i) {
     pending_[i] = graph.num_predecessors(OpId(static_cast<std::uint32_t>(i)));
@@ -49,15 +54,14 @@ ReadyTracker::ReadyTracker(const Program& program, const OpGraph& graph,
 
 void ReadyTracker::on_ready(OpId id) {
   if (log_ready_) ready_log_.push_back(id);
-  const Op& o = program_.op(id);
-  switch (o.kind) {
-    case OpKind::kSend:
-    case OpKind::kRecv: {
-      const OpId send = o.kind == OpKind::kSend ? id : matching_.partner(id);
+  switch (comm_class_[idx(id)]) {
+    case 1:
+    case 2: {
+      const OpId send = comm_class_[idx(id)] == 1 ? id : matching_.partner(id);
       if (++arrived_[idx(send)] == 2) fresh_.push_back({LaunchUnit::Kind::kP2P, static_cast<std::uint32_t>(idx(send))});
       break;
     }
-    case OpKind::kCollective: {
+    case 3: {
       const std::uint32_t inst = matching_.instance(id);
       if (++inst_arrived_[inst] == matching_.members(inst).size())
         fresh_.push_back({LaunchUnit::Kind::kCollective, inst});

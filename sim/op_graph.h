@@ -90,6 +90,9 @@ class ReadyTracker {
   const Program& program_;
   const OpGraph& graph_;
   const CommMatching& matching_;
+  // Per op: 0 other, 1 Send, 2 Recv, 3 Collective — a byte per op read when it
+  // becomes ready, instead of its 32-byte Op record (cache footprint).
+  std::vector<std::uint8_t> comm_class_;
   std::vector<std::uint32_t> pending_;   // per op: predecessors not yet complete
   std::vector<std::uint8_t> arrived_;    // per Send op: members of its pair ready (0..2)
   std::vector<std::uint32_t> inst_arrived_;  // per collective instance: members ready

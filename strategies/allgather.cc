@@ -91,7 +91,11 @@ class AllGatherStrategy final : public Strategy {
     g.done.resize(P);
     for (std::uint32_t i = 0; i < P; ++i) {
       const RankId me = ctx.ranks[i];
-      const auto [k_all, v_all, gathered] = gather_kv(b, coll, group, all, in, i, me, Deps(in.ready[i]));
+      // The re-gather starts with the layer's backward (when its dout is ready),
+      // as TE issues it, not right after the forward's gather.
+      Deps regather(in.ready[i]);
+      for (OpId d : grad.ready[i]) regather.add(d);
+      const auto [k_all, v_all, gathered] = gather_kv(b, coll, group, all, in, i, me, regather);
       const BufferId q = in.q[i];
       const Buffer qb = b.program().buffer(q);
       const BufferId delta = b.token_buffer(me, "delta", DType::kF32, *qb.layout, qb.head_begin, qb.heads, 1);

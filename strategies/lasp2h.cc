@@ -10,6 +10,7 @@
 // StrategyOptions::layer_kind picks the kind of the layer emitted (default:
 // linear, the majority of a hybrid model's layers); a model lowering sets it
 // per layer from its layer pattern.
+#include "strategies/gathered_layout.h"
 #include "strategies/lasp_schedule.h"
 #include "strategies/strategy_factories.h"
 
@@ -24,15 +25,6 @@ struct Streams {
 constexpr CollectiveSpec kGatherRows{CollectiveKind::kAllGather, Axis::kRows, Axis::kRows, 0};
 constexpr CollectiveSpec kReduceScatterRows{CollectiveKind::kReduceScatter, Axis::kRows, Axis::kRows, 0};
 
-// The positions of the whole gathered sequence: the members' shards in group order.
-LayoutId gathered_layout(ProgramBuilder& b, std::span<const BufferId> shards) {
-  TokenLayout all;
-  for (BufferId s : shards) {
-    const auto runs = b.program().layout(*b.program().buffer(s).layout);
-    all.insert(all.end(), runs.begin(), runs.end());
-  }
-  return b.layout(all);
-}
 
 // Softmax layer: all-gather K, V; one flash block per member over the whole sequence.
 LayerForward softmax_forward(ProgramBuilder& b, const LayerContext& ctx, const LayerInputs& in) {

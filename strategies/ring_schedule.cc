@@ -38,7 +38,36 @@ bool visible(const ProgramBuilder& b, BufferId q, BufferId k, bool causal) {
   return unmasked_pairs(p.layout(*p.buffer(q).layout), p.layout(*p.buffer(k).layout), causal) > 0;
 }
 
+class RingVariantStrategy final : public Strategy {
+ public:
+  explicit RingVariantStrategy(const RingVariant& v) : v_(v) {}
+  std::string_view name() const override { return v_.name; }
+  std::string_view summary() const override { return v_.summary; }
+  std::string_view constraints() const override { return v_.constraints; }
+  std::optional<std::string> refuse(const Workload& w, const StrategyOptions& o) const override {
+    if (auto r = refuse_degree(w, o)) return r;
+    return refuse_indivisible(w, std::int64_t{v_.chunks_per_member} * o.sp, v_.chunks_per_member == 1 ? "P" : "2P");
+  }
+  TokenLayout shard_layout(const Workload& w, const StrategyOptions& o, std::uint32_t member) const override {
+    return v_.layout(w.seq_lens, o.sp, member);
+  }
+  LayerForward forward(ProgramBuilder& b, const LayerContext& ctx, const LayerInputs& in) const override {
+    return ring_forward(b, ctx, in, v_.rule(ctx.workload.causal));
+  }
+  LayerBackward backward(ProgramBuilder& b, const LayerContext& ctx, const LayerInputs& in,
+                         const LayerForward& fwd, const LayerBackwardInputs& grad) const override {
+    return ring_backward(b, ctx, in, fwd, grad, v_.rule(ctx.workload.causal));
+  }
+
+ private:
+  RingVariant v_;
+};
+
 }  // namespace
+
+std::unique_ptr<Strategy> make_ring_variant(const RingVariant& variant) {
+  return std::make_unique<RingVariantStrategy>(variant);
+}
 
 std::uint32_t ring_tag(std::uint16_t layer, RingMessage kind, std::uint32_t step) {
   return (std::uint32_t{layer} * 4 + static_cast<std::uint32_t>(kind)) << 20 | (step & 0xfffff);

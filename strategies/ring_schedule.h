@@ -23,6 +23,8 @@
 // computes (zigzag computes halves); blocks the mask hides entirely are skipped.
 
 #include <functional>
+#include <memory>
+#include <span>
 
 #include "strategies/strategy.h"
 
@@ -43,6 +45,16 @@ LayerForward ring_forward(ProgramBuilder& b, const LayerContext& ctx, const Laye
 LayerBackward ring_backward(ProgramBuilder& b, const LayerContext& ctx, const LayerInputs& in,
                             const LayerForward& fwd, const LayerBackwardInputs& grad,
                             const RingBlockRule& rule);
+
+// The ring family (ring, zigzag, striped) differs only in its token layout
+// and its block rule: one Strategy class serves all three.
+struct RingVariant {
+  std::string_view name, summary, constraints;
+  std::uint32_t chunks_per_member;  // each sequence must divide into P x this many chunks
+  TokenLayout (*layout)(std::span<const std::int64_t> seq_lens, std::uint32_t parts, std::uint32_t member);
+  RingBlockRule (*rule)(bool causal);
+};
+std::unique_ptr<Strategy> make_ring_variant(const RingVariant& variant);
 
 // Message tags: unique per (layer, message kind, step) for steps < 2^20.
 enum class RingMessage : std::uint32_t { kKV, kDKV };
