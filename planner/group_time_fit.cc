@@ -144,6 +144,15 @@ GroupTimeCoefficients fit_group_time(std::span<const ProbePoint> points) {
       best = c;
     }
   }
+  // A floor below the linear part at every probe binds nowhere the data
+  // reaches: drop it rather than extrapolate it.
+  bool binds = false;
+  for (const auto& p : sorted) {
+    GroupTimeCoefficients linear = best;
+    linear.min_s = 0;
+    binds |= best.min_s > linear.seconds(p.sum_tokens, p.sum_sq_tokens);
+  }
+  if (!binds) best.min_s = 0;
   return best;
 }
 
@@ -161,9 +170,12 @@ SizeFit fit_group_size(const GroupPredictor& predict, std::span<const DeviceId> 
     fit.probes.push_back(p);
   }
   fit.coefficients = fit_group_time(fit.probes);
-  for (const auto& p : fit.probes)
-    fit.max_relative_residual = std::max(
-        fit.max_relative_residual, std::abs(fit.coefficients.seconds(p.sum_tokens, p.sum_sq_tokens) - p.seconds) / p.seconds);
+  for (const auto& p : fit.probes) {
+    const double r = std::abs(fit.coefficients.seconds(p.sum_tokens, p.sum_sq_tokens) - p.seconds) / p.seconds;
+    fit.max_relative_residual = std::max(fit.max_relative_residual, r);
+    if (p.seconds >= 2 * fit.coefficients.min_s)
+      fit.max_relative_residual_linear = std::max(fit.max_relative_residual_linear, r);
+  }
   return fit;
 }
 

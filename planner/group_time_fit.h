@@ -41,6 +41,10 @@ struct SizeFit {
   GroupTimeCoefficients coefficients;
   std::vector<ProbePoint> probes;
   double max_relative_residual = 0;  // max over probes of |fit − t| / t
+  // The same over probes that take at least twice the floor: away from the
+  // knee where the roofline bends (max() of two lines is sharp, the roofline
+  // of many kernels is not).
+  double max_relative_residual_linear = 0;
 };
 
 // Probe workloads (lists of packed lengths) for the design above.

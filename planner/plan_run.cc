@@ -209,15 +209,18 @@ std::string plan_run_text(const PlanRun& run, const PlanTextOptions& opt) {
                    gb(run.memory.device_bytes), run.memory.usable_fraction, gb(run.memory.static_bytes),
                    static_cast<int>(req.zero_stage), run.devices, run.memory.activation_bytes_per_token / 1e3,
                    run.memory.tokens_per_device()));
-  line("time model " + run.time_model + ": T = a·Σs² + b·Σs + c per group");
-  line(fmt::format("  {:>5} {:>12} {:>12} {:>10} {:>7} {:>14}", "size", "a (s/tok²)", "b (s/tok)", "c (s)", "probes",
-                   "max fit error"));
+  line("time model " + run.time_model + ": T = max(a·Σs² + b·Σs + c, m) per group");
+  line("  (m: the floor; fit error: max over probes, and over probes taking at least 2m)");
+  line(fmt::format("  {:>5} {:>12} {:>12} {:>9} {:>9} {:>7} {:>10} {:>10}", "size", "a (s/tok²)", "b (s/tok)", "c (s)",
+                   "m (s)", "probes", "fit error", ">= 2m"));
   for (const auto& o : run.problem.options) {
-    std::string fit_cols = fmt::format("{:>7} {:>14}", "-", "-");
+    std::string fit_cols = fmt::format("{:>7} {:>10} {:>10}", "-", "-", "-");
     for (const auto& f : run.fits)
-      if (f.size == o.size) fit_cols = fmt::format("{:>7} {:>13.2f}%", f.probes.size(), 100 * f.max_relative_residual);
-    line(fmt::format("  {:>5} {:>12.4e} {:>12.4e} {:>10.4f} {}", o.size, o.time.seconds_per_token_sq,
-                     o.time.seconds_per_token, o.time.fixed_s, fit_cols));
+      if (f.size == o.size)
+        fit_cols = fmt::format("{:>7} {:>9.2f}% {:>9.2f}%", f.probes.size(), 100 * f.max_relative_residual,
+                               100 * f.max_relative_residual_linear);
+    line(fmt::format("  {:>5} {:>12.4e} {:>12.4e} {:>9.4f} {:>9.4f} {}", o.size, o.time.seconds_per_token_sq,
+                     o.time.seconds_per_token, o.time.fixed_s, o.time.min_s, fit_cols));
   }
   line(fmt::format("plan (SP groups of mixed sizes per micro-batch): {} micro-batch{}, step {:.4f} s",
                    run.plan.micro_batches.size(), run.plan.micro_batches.size() == 1 ? "" : "es", run.plan.seconds));
@@ -296,8 +299,12 @@ std::string plan_run_json(const PlanRun& run, bool timing) {
                         {"seconds_per_token", o.time.seconds_per_token},
                         {"fixed_s", o.time.fixed_s},
                         {"capacity_tokens", o.capacity_tokens}};
+    s["min_s"] = o.time.min_s;
     for (const auto& f : run.fits)
-      if (f.size == o.size) s["max_fit_error"] = f.max_relative_residual;
+      if (f.size == o.size) {
+        s["max_fit_error"] = f.max_relative_residual;
+        s["max_fit_error_linear"] = f.max_relative_residual_linear;
+      }
     j["time_model"]["sizes"].push_back(s);
   }
   j["plan"] = plan_json(run.plan, timing);
