@@ -3,6 +3,8 @@
 #include <coin/Cbc_C_Interface.h>
 
 #include <algorithm>
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -19,15 +21,15 @@ struct CbcDeleter {
 };
 
 // False only when CBC proves the aggregated program of the file comment
-// infeasible for C within limit_s.
+// infeasible for C within opt.check_limit_s.
 bool maybe_feasible(std::span<const Bucket> buckets, const std::vector<GroupSizeOption>& options,
-                    std::uint32_t devices, double c, double limit_s) {
+                    std::uint32_t devices, double c, const AggregateBoundOptions& opt) {
   std::unique_ptr<Cbc_Model, CbcDeleter> m(Cbc_newModel());
   Cbc_setLogLevel(m.get(), 0);
-  Cbc_setMaximumSeconds(m.get(), limit_s);
+  Cbc_setMaximumSeconds(m.get(), opt.check_limit_s);
   const std::size_t nb = buckets.size(), nk = options.size();
   int next = 0;
-  auto add_col = [&](double ub, bool integer = true) {
+  auto add_col = [&](double ub, bool integer) {
     const std::string name = "x" + std::to_string(next);
     Cbc_addCol(m.get(), name.c_str(), 0, ub, 0, integer ? 1 : 0, 0, nullptr, nullptr);
     return next++;
@@ -37,13 +39,13 @@ bool maybe_feasible(std::span<const Bucket> buckets, const std::vector<GroupSize
   for (std::size_t k = 0; k < nk; ++k) {
     const GroupSizeOption& o = options[k];
     if (o.time.min_s > c || o.time.fixed_s >= c) continue;
-    n[k] = add_col(devices / o.size);
+    n[k] = add_col(devices / o.size, true);
     for (std::size_t b = 0; b < nb; ++b) {
       const Bucket& bk = buckets[b];
       if (static_cast<double>(bk.max_tokens) > o.capacity_tokens ||
           o.time.seconds(mean_tokens(bk), mean_sq_tokens(bk)) > c)
         continue;
-      y[b][k] = add_col(static_cast<double>(bk.count));
+      y[b][k] = add_col(static_cast<double>(bk.count), opt.integer_counts);
     }
   }
   int row = 0;
@@ -92,14 +94,17 @@ bool maybe_feasible(std::span<const Bucket> buckets, const std::vector<GroupSize
 
 AggregateBound aggregate_lower_bound(std::span<const Bucket> buckets, const std::vector<GroupSizeOption>& options,
                                      std::uint32_t devices, double lower_s, double upper_s,
-                                     double relative_tolerance, double check_limit_s) {
+                                     const AggregateBoundOptions& opt) {
   AggregateBound out;
   double lo = lower_s, hi = upper_s;
-  // The lower end itself may already be feasible for the aggregate: then it is the bound.
-  while (hi - lo > relative_tolerance * hi && out.milps < 60) {
-    const double mid = 0.5 * (lo + hi);
-    ++out.milps;
-    if (maybe_feasible(buckets, options, devices, mid, check_limit_s))
+  bool first = true;
+  const auto start = std::chrono::steady_clock::now();
+  auto elapsed_s = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  while (hi - lo > opt.relative_tolerance * hi && out.programs < opt.max_programs && elapsed_s() < opt.total_limit_s) {
+    const double mid = first ? std::max(0.5 * (lo + hi), upper_s * (1 - opt.target_gap)) : 0.5 * (lo + hi);
+    first = false;
+    ++out.programs;
+    if (maybe_feasible(buckets, options, devices, mid, opt))
       hi = mid;
     else
       lo = mid;
@@ -110,24 +115,25 @@ AggregateBound aggregate_lower_bound(std::span<const Bucket> buckets, const std:
 
 AggregateBound real_lengths_lower_bound(std::span<const std::int64_t> lengths,
                                         const std::vector<GroupSizeOption>& options, std::uint32_t devices,
-                                        std::size_t buckets, double upper_s, double relative_tolerance,
-                                        double check_limit_s) {
-  Bucketing b = bucket_lengths(lengths, buckets);
-  double lower = 0;
+                                        std::size_t buckets, double start_s, double upper_s,
+                                        const AggregateBoundOptions& opt) {
+  // Buckets from below: the DP on (longest + 1 − s) minimizes Σ(s − bucket min).
+  const std::int64_t longest = *std::max_element(lengths.begin(), lengths.end());
+  std::vector<std::int64_t> mirrored;
+  for (auto s : lengths) mirrored.push_back(longest + 1 - s);
+  Bucketing b = bucket_lengths(mirrored, buckets);
   for (auto& x : b.buckets) {
-    const double s = static_cast<double>(x.min_tokens);
+    const double s = static_cast<double>(longest + 1 - x.max_tokens);  // the bucket's shortest real length
+    x.min_tokens = x.max_tokens = longest + 1 - x.max_tokens;
     x.sum_tokens = static_cast<double>(x.count) * s;
     x.sum_sq_tokens = static_cast<double>(x.count) * s * s;
-    x.max_tokens = x.min_tokens;
   }
-  // Every plan holds the longest sequence somewhere: its best size alone is a bound too.
-  const double longest = static_cast<double>(*std::max_element(lengths.begin(), lengths.end()));
-  double alone = std::numeric_limits<double>::infinity();
+  // Every plan holds the longest sequence somewhere: alone in its best size is a bound too.
+  const double l = static_cast<double>(longest);
+  double lower = upper_s;  // (no size holds it: no plan at all)
   for (const auto& o : options)
-    if (longest <= o.capacity_tokens) alone = std::min(alone, o.time.seconds(longest, longest * longest));
-  if (alone < std::numeric_limits<double>::infinity()) lower = alone;
-  return aggregate_lower_bound(b.buckets, options, devices, std::min(lower, upper_s), upper_s, relative_tolerance,
-                               check_limit_s);
+    if (l <= o.capacity_tokens) lower = std::min(lower, o.time.seconds(l, l * l));
+  return aggregate_lower_bound(b.buckets, options, devices, std::max(lower, start_s), upper_s, opt);
 }
 
 }  // namespace spsim

@@ -1,22 +1,23 @@
 #pragma once
-// Plans one micro-batch: bucket the sequences (DP, bucketing.h), a greedy
-// plan (greedy_plan.h), a lower bound from the aggregated MILP
-// (aggregate_bound.h), the slot MILP (milp_plan.h) warm-started with the
-// greedy plan and given the bound, then the buckets' counts turned back into
-// sequences and the groups placed. When the greedy plan is already within
-// the relative gap asked for of the aggregated bound, the slot MILP has
-// nothing left to prove and is skipped (SolveMethod::kBoundCertified) unless
-// always_milp is set.
+// Plans one micro-batch.
 //
-// Decoding: within each bucket, sequences longest first go to the group (of
-// those the MILP gave a share of that bucket) whose real time is lowest so
-// far. Memory holds by construction: the MILP sized it with bucket maxima.
-// Then local search on the real lengths (refine_plan, greedy_plan.h) evens
-// out what the bucket means hid, and the greedy run on the real lengths
-// competes with the result (the faster real plan wins). SolveReport's objective, bound and gap are
-// the bucketed MILP's; MicroBatchPlan::seconds is the real plan's time.
-// When the MILP finds no plan in time, the greedy plan (on the same bucket
-// representatives) is the answer, and SolveReport::method says so.
+// 1. The greedy plan on the real lengths (greedy_plan.h), and a lower bound
+//    on the real lengths from the aggregated MILP (aggregate_bound.h). When
+//    the plan is within the relative gap asked for of the bound, it is the
+//    answer (SolveMethod::kGreedyCertified). With always_milp the bound is
+//    skipped and step 2 always runs.
+// 2. Otherwise FlexSP's way: bucket the sequences (DP, bucketing.h), a greedy
+//    plan on the buckets as warm start and the aggregated bound on the
+//    buckets as the lower end of C, the slot MILP (milp_plan.h), and the
+//    buckets' counts turned back into sequences: within each bucket,
+//    sequences longest first go to the group (of those the MILP gave a share
+//    of that bucket) whose real time is lowest so far — memory holds by
+//    construction, the MILP sized it with bucket maxima — then local search
+//    on the real lengths (refine_plan) evens out what bucket means hid. The
+//    faster of that and the real greedy plan is the answer; if the MILP
+//    finds nothing in time, the greedy plan (kGreedyFallback).
+// The groups are then placed. SolveReport says which path gave the plan and
+// its proven gap on the real lengths.
 
 #include <cstdint>
 #include <optional>
@@ -29,10 +30,11 @@
 namespace spsim {
 
 struct MicroBatchOptions {
-  std::size_t buckets = 16;  // bucketing.h; >= the number of distinct lengths: exact
-  MilpOptions milp;
-  bool warm_start = true;    // give CBC the greedy plan
-  bool always_milp = false;  // run the slot MILP even when the bound already certifies the greedy plan
+  std::size_t buckets = 16;       // bucketing.h; >= the number of distinct lengths: exact
+  MilpOptions milp;               // relative_gap is also the gap step 1 must prove
+  bool warm_start = true;         // give CBC the greedy plan
+  bool always_milp = false;       // skip step 1's bound, always run the slot MILP
+  std::size_t bound_buckets = 128;  // shortest-member buckets of the real-lengths bound
 };
 
 // The plan of `lengths` on `devices` devices with group sizes `options`

@@ -40,7 +40,7 @@ namespace spsim {
 
 struct MilpOptions {
   double time_limit_s = 10;      // CBC's wall-clock limit
-  double relative_gap = 1e-3;    // stop when (best − bound) / best <= this
+  double relative_gap = 1e-2;    // stop when (best − bound) / best <= this
   bool symmetry_breaking = true; // the last row family above
 };
 

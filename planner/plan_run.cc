@@ -9,7 +9,6 @@
 #include <numeric>
 
 #include "costmodel/device_profile.h"
-#include "planner/aggregate_bound.h"
 #include "planner/token_count.h"
 #include "sim/input_error.h"
 #include "strategies/registry.h"
@@ -21,23 +20,20 @@ namespace {
 std::string gb(double bytes) { return fmt::format("{:.3g} GB", bytes / 1e9); }
 
 std::string describe_solve(const SolveReport& s) {
-  std::string out = fmt::format("on buckets {:.4f} s: ", s.objective_s);
+  std::string out = fmt::format("within {:.2f}% of optimal (bound {:.4f} s on the real lengths); ", 100 * s.real_gap,
+                                s.real_bound_s);
   switch (s.method) {
+    case SolveMethod::kGreedyCertified:
+      return out + "greedy plan proven by the aggregated MILP, slot MILP not needed";
     case SolveMethod::kMilp:
-      out += s.proven_optimal ? fmt::format("MILP optimal within {:.2f}% (bound {:.4f} s)", 100 * s.gap, s.bound_s)
-                              : fmt::format("MILP best found, gap {:.2f}% (bound {:.4f} s){}", 100 * s.gap, s.bound_s,
-                                            s.time_limit_hit ? ", time limit reached" : "");
-      break;
-    case SolveMethod::kBoundCertified:
-      out += fmt::format("greedy plan within {:.2f}% of the aggregated MILP's bound {:.4f} s (slot MILP not needed)",
-                         100 * s.gap, s.bound_s);
-      break;
+      out += fmt::format("slot MILP on {} buckets: {:.4f} s, ", s.buckets, s.objective_s);
+      out += s.proven_optimal ? fmt::format("optimal within {:.2f}%", 100 * s.gap)
+                              : fmt::format("gap {:.2f}%{}", 100 * s.gap, s.time_limit_hit ? ", time limit reached" : "");
+      return out + (s.real_greedy_won ? "; the greedy on the real lengths was faster" : "");
     case SolveMethod::kGreedyFallback:
-      out += fmt::format("GREEDY FALLBACK: the MILP found no plan in time (gap {:.2f}% to bound {:.4f} s)", 100 * s.gap,
-                         s.bound_s);
-      break;
+      return out + fmt::format("GREEDY FALLBACK: the slot MILP on {} buckets found no plan in time", s.buckets);
   }
-  return out + fmt::format(", {} buckets", s.buckets);
+  return out;
 }
 
 // Per group size: groups, sequences, tokens, longest, slowest.
@@ -81,17 +77,21 @@ nlohmann::json plan_json(const StepPlan& p, bool timing) {
     nlohmann::json m;
     m["seconds"] = mb.seconds;
     m["sequences"] = mb.lengths.size();
-    if (mb.real_bound_s) m["real_bound_s"] = *mb.real_bound_s;
     m["solver"] = {{"method", solve_method_name(mb.solve.method)},
-                   {"proven_optimal", mb.solve.proven_optimal},
-                   {"time_limit_hit", mb.solve.time_limit_hit},
-                   {"objective_s", mb.solve.objective_s},
-                   {"bound_s", mb.solve.bound_s},
-                   {"gap", mb.solve.gap},
-                   {"greedy_s", mb.solve.greedy_s},
-                   {"buckets", mb.solve.buckets},
-                   {"milp_columns", mb.solve.milp_columns},
-                   {"milp_rows", mb.solve.milp_rows}};
+                   {"real_bound_s", mb.solve.real_bound_s},
+                   {"real_gap", mb.solve.real_gap},
+                   {"real_greedy_s", mb.solve.real_greedy_s}};
+    if (mb.solve.milp_ran)
+      m["solver"]["milp"] = {{"proven_optimal", mb.solve.proven_optimal},
+                             {"time_limit_hit", mb.solve.time_limit_hit},
+                             {"objective_s", mb.solve.objective_s},
+                             {"bound_s", mb.solve.bound_s},
+                             {"gap", mb.solve.gap},
+                             {"greedy_s", mb.solve.greedy_s},
+                             {"aggregate_bound_s", mb.solve.aggregate_bound_s},
+                             {"buckets", mb.solve.buckets},
+                             {"columns", mb.solve.milp_columns},
+                             {"rows", mb.solve.milp_rows}};
     if (timing) m["solver"]["wall_s"] = mb.solve.wall_s;
     m["groups"] = nlohmann::json::array();
     for (const auto& g : mb.groups) {
@@ -181,11 +181,6 @@ PlanRun run_plan(const PlanRequest& req) {
 
   // The plan and its baselines.
   run.plan = plan_step(run.batch.lengths, run.problem, PlanPolicy::kFlexible, req.step);
-  if (req.real_bound)
-    for (MicroBatchPlan& mb : run.plan.micro_batches)
-      mb.real_bound_s = real_lengths_lower_bound(mb.lengths, run.problem.options, run.devices, 128, mb.seconds,
-                                                 std::max(req.step.micro.milp.relative_gap / 4, 1e-5))
-                            .lower_s;
   run.best_uniform = plan_step(run.batch.lengths, run.problem, PlanPolicy::kBestUniform, req.step);
   run.static_sp = plan_step(run.batch.lengths, run.problem, PlanPolicy::kStatic, req.step);
   if (req.simulate) run.simulation = simulate_step_plan(run.plan, run.problem.options, step_model);
@@ -231,10 +226,6 @@ std::string plan_run_text(const PlanRun& run, const PlanTextOptions& opt) {
     line(fmt::format("  micro-batch {}: {} sequences, {} tokens -> {:.4f} s; {}{}", m + 1, mb.lengths.size(), tokens,
                      mb.seconds, describe_solve(mb.solve),
                      opt.timing ? fmt::format("; solved in {:.3f} s", mb.solve.wall_s) : ""));
-    if (mb.real_bound_s)
-      line(fmt::format("    bound on the real lengths (128 shortest-member buckets): {:.4f} s -> the plan is within "
-                       "{:.2f}% of optimal",
-                       *mb.real_bound_s, 100 * (mb.seconds - *mb.real_bound_s) / mb.seconds));
     line(fmt::format("    {:>5} {:>7} {:>10} {:>9} {:>9} {:>12}", "size", "groups", "sequences", "tokens", "longest",
                      "slowest (s)"));
     for (const auto& [size, r] : size_rows(mb))
@@ -258,7 +249,7 @@ std::string plan_run_text(const PlanRun& run, const PlanTextOptions& opt) {
   for (const StepPlan* p : {&run.plan, &run.best_uniform, &run.static_sp})
     for (const auto& mb : p->micro_batches)
       if (mb.solve.method == SolveMethod::kGreedyFallback)
-        line(fmt::format("  note: {} used the greedy fallback for a micro-batch (MILP found no plan in time)",
+        line(fmt::format("  note: {} used the greedy fallback for a micro-batch (the slot MILP found no plan in time)",
                          plan_policy_name(p->policy)));
   if (run.simulation) {
     const StepSimulation& s = *run.simulation;

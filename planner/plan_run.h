@@ -33,7 +33,6 @@ struct PlanRequest {
   ZeroStage zero_stage = ZeroStage::kParameters;
   StepOptions step;
   bool simulate = false;
-  bool real_bound = false;  // prove a bound on the real lengths for the plan's micro-batches
 };
 
 struct PlanRun {

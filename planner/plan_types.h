@@ -61,27 +61,34 @@ struct PlannedGroup {
 };
 
 enum class SolveMethod : std::uint8_t {
-  kMilp,            // the slot MILP's answer (proven within the gap, or best within the time limit)
-  kBoundCertified,  // the greedy plan, already within the gap of the aggregated MILP's bound:
-                    // the slot MILP had nothing left to prove and was skipped
-  kGreedyFallback,  // the slot MILP found nothing in time: the greedy plan
+  kGreedyCertified,  // the greedy plan on the real lengths, proven within the gap by the
+                     // aggregated MILP's bound on the real lengths: the slot MILP had
+                     // nothing left to prove and was not run
+  kMilp,             // the slot MILP (FlexSP's formulation on buckets) ran and found a plan
+  kGreedyFallback,   // the slot MILP found no plan in time: the best greedy plan
 };
 
-// How a micro-batch's plan was found.
+// How a micro-batch's plan was found, and how good it is proven to be.
 struct SolveReport {
   SolveMethod method = SolveMethod::kMilp;
-  bool proven_optimal = false;  // within the relative gap asked for
+  // On the real lengths: a lower bound on every plan (aggregate_bound.h) and
+  // the plan's proven distance from it, (plan − bound) / plan.
+  double real_bound_s = 0;
+  double real_gap = 0;
+  double real_greedy_s = 0;       // the greedy on the real lengths (0: none found)
+  bool real_greedy_won = false;   // it beat the MILP's decoded plan
+  // The slot MILP on buckets, when it ran (method != kGreedyCertified).
+  bool milp_ran = false;
+  bool proven_optimal = false;    // CBC closed the bucketed gap to the asked gap
   bool time_limit_hit = false;
-  double objective_s = 0;       // best plan on bucket representatives
-  double bound_s = 0;           // proven lower bound on that objective
-  double gap = 0;               // (objective − bound) / objective
-  double greedy_s = 0;          // the greedy warm start's objective (0: greedy found none)
-  double aggregate_bound_s = 0; // the aggregated MILP's bound (aggregate_bound.h)
-  int aggregate_milps = 0;      // feasibility programs its bisection solved
+  double objective_s = 0;         // best plan on bucket representatives
+  double bound_s = 0;             // proven lower bound on that objective
+  double gap = 0;                 // (objective − bound) / objective
+  double greedy_s = 0;            // the greedy warm start on buckets
+  double aggregate_bound_s = 0;   // the aggregated MILP's bound on buckets
   std::size_t buckets = 0;
-  bool real_greedy_won = false; // the greedy on real lengths beat the decoded bucketed plan
   std::size_t milp_columns = 0, milp_rows = 0;
-  double wall_s = 0;            // solver wall time (not deterministic: reports only)
+  double wall_s = 0;              // wall time (not deterministic: reports only)
   double greedy_wall_s = 0, bound_wall_s = 0, milp_wall_s = 0;  // its parts
 };
 
@@ -91,9 +98,8 @@ struct MicroBatchPlan {
   std::vector<PlannedGroup> groups;   // placed: descending size, consecutive devices
   double seconds = 0;                 // slowest group, real lengths
   SolveReport solve;
-  std::optional<double> real_bound_s; // a bound valid for the real lengths, when asked for (aggregate_bound.h)
 };
 
-std::string_view solve_method_name(SolveMethod m);  // "milp", ..., "greedy fallback"
+std::string_view solve_method_name(SolveMethod m);  // "greedy certified", "milp", "greedy fallback"
 
 }  // namespace spsim

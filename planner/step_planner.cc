@@ -45,8 +45,8 @@ std::string_view plan_policy_name(PlanPolicy p) {
 
 std::string_view solve_method_name(SolveMethod m) {
   switch (m) {
+    case SolveMethod::kGreedyCertified: return "greedy certified";
     case SolveMethod::kMilp: return "milp";
-    case SolveMethod::kBoundCertified: return "greedy within gap of the aggregated milp bound";
     case SolveMethod::kGreedyFallback: return "greedy fallback";
   }
   return "?";

@@ -94,7 +94,7 @@ MicroBatchOptions exact_options(bool warm_start, bool always_milp = true) {
 TEST_CASE("milp optimum equals brute force on 8 devices and up to 7 sequences") {
   std::mt19937_64 rng(2024);
   int compared = 0, greedy_suboptimal = 0;
-  for (int trial = 0; trial < 30; ++trial) {
+  for (int trial = 0; trial < 24; ++trial) {
     const double capacity = 1000;  // tokens per device
     const auto options = random_options(rng, capacity);
     const std::size_t n = 2 + trial % 6;  // 2..7 sequences
@@ -117,7 +117,7 @@ TEST_CASE("milp optimum equals brute force on 8 devices and up to 7 sequences") 
       REQUIRE(plan.has_value());
       if (always) CHECK(plan->solve.method == SolveMethod::kMilp);
       CHECK(plan->solve.method != SolveMethod::kGreedyFallback);
-      CHECK(plan->solve.proven_optimal);
+      CHECK((plan->solve.method == SolveMethod::kGreedyCertified || plan->solve.proven_optimal));
       CHECK(plan->seconds == doctest::Approx(expected).epsilon(1e-9));
       // Every sequence exactly once, memory held, devices within N.
       std::vector<int> seen(n, 0);
@@ -130,12 +130,12 @@ TEST_CASE("milp optimum equals brute force on 8 devices and up to 7 sequences") 
       CHECK(used <= 8);
       CHECK(std::all_of(seen.begin(), seen.end(), [](int c) { return c == 1; }));
       ++compared;
-      if (run == 0 && plan->solve.greedy_s > expected * (1 + 1e-9)) ++greedy_suboptimal;
+      if (run == 0 && plan->solve.real_greedy_s > expected * (1 + 1e-9)) ++greedy_suboptimal;
     }
   }
   MESSAGE("instances compared: " << compared << ", where the greedy warm start was not optimal: "
                                  << greedy_suboptimal);
-  CHECK(compared >= 45);  // 30 trials x 3 runs, less those whose sequences fit no plan at all
+  CHECK(compared >= 36);  // 24 trials x 3 runs, less those whose sequences fit no plan at all
   // (Run 1 gives CBC no warm start: there the slot MILP finds each optimum on its own.)
 }
 

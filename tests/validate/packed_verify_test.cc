@@ -30,20 +30,23 @@ Workload packed_workload(bool causal, std::uint32_t kv_heads) {
 }
 
 // Verifies every legal (mask, heads, P) of `name` on the packed lengths and
-// returns how many were legal.
-int verify_packed(std::string_view name) {
+// returns how many were legal; `quick`: causal MHA at P = 2 and 4 only.
+int verify_packed(std::string_view name, bool quick = false) {
   const Strategy* s = find_strategy(name);
   REQUIRE(s != nullptr);
   int legal = 0;
-  for (bool causal : {false, true})
-    for (std::uint32_t kv : {4u, 2u})
-      for (std::uint32_t P : {1u, 2u, 4u}) {
+  const std::vector<bool> masks = quick ? std::vector<bool>{true} : std::vector<bool>{false, true};
+  const std::vector<std::uint32_t> kvs = quick ? std::vector<std::uint32_t>{4} : std::vector<std::uint32_t>{4, 2};
+  const std::vector<std::uint32_t> degrees = quick ? std::vector<std::uint32_t>{2, 4} : std::vector<std::uint32_t>{1, 2, 4};
+  for (bool causal : masks)
+    for (std::uint32_t kv : kvs)
+      for (std::uint32_t P : degrees) {
         const Workload w = packed_workload(causal, kv);
         StrategyOptions o;
         o.sp = P;
         if (s->refuse(w, o)) continue;
         ++legal;
-        for (std::uint64_t seed : {1u, 2u}) {
+        for (std::uint64_t seed : {1u}) {
           CAPTURE(causal);
           CAPTURE(kv);
           CAPTURE(P);
@@ -72,9 +75,10 @@ TEST_CASE("packed verify: ulysses") {
   CHECK(verify_packed("ulysses") == 10);
 }
 TEST_CASE("packed verify: striped, allgather, rsa, tokenring, usp, double-ring") {
+  // Causal MHA at P = 2 and 4: each of these accepts both (lengths divisible by 2P).
   for (const char* name : {"striped", "allgather", "rsa", "tokenring", "usp", "double-ring"}) {
     CAPTURE(name);
-    CHECK(verify_packed(name) > 0);
+    CHECK(verify_packed(name, /*quick=*/true) == 2);
   }
 }
 
