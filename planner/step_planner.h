@@ -8,7 +8,7 @@
 //   kStatic        one group size for the whole step: the smallest that holds
 //                  the batch's longest sequence (DeepSpeed-Ulysses' static SP
 //                  degree, N/d data-parallel replicas).
-// Every policy gets the same solver (bucketing, greedy warm start, MILP), so
+// Every policy gets the same solver (plan_micro_batch: greedy, bound, MILP), so
 // the comparison isolates the group sizes.
 //
 // Chunking: M0 = ceil(total tokens / (N · tokens per device)) micro-batches
