@@ -21,9 +21,10 @@ struct CbcDeleter {
 };
 
 // False only when CBC proves the aggregated program of the file comment
-// infeasible for C within opt.check_limit_s.
+// infeasible for C within opt.check_limit_s; sets *limited when CBC stopped
+// at the limit without an answer.
 bool maybe_feasible(std::span<const Bucket> buckets, const std::vector<GroupSizeOption>& options,
-                    std::uint32_t devices, double c, const AggregateBoundOptions& opt) {
+                    std::uint32_t devices, double c, const AggregateBoundOptions& opt, bool* limited) {
   std::unique_ptr<Cbc_Model, CbcDeleter> m(Cbc_newModel());
   Cbc_setLogLevel(m.get(), 0);
   Cbc_setMaximumSeconds(m.get(), opt.check_limit_s);
@@ -87,7 +88,10 @@ bool maybe_feasible(std::span<const Bucket> buckets, const std::vector<GroupSize
   }
   add_row(dev_cols, dev_coefs, 'L', devices);
   Cbc_solve(m.get());
-  return Cbc_bestSolution(m.get()) != nullptr || Cbc_isProvenInfeasible(m.get()) == 0;
+  if (Cbc_bestSolution(m.get()) != nullptr) return true;
+  if (Cbc_isProvenInfeasible(m.get()) != 0) return false;
+  *limited = true;
+  return true;
 }
 
 }  // namespace
@@ -104,11 +108,12 @@ AggregateBound aggregate_lower_bound(std::span<const Bucket> buckets, const std:
     const double mid = first ? std::max(0.5 * (lo + hi), upper_s * (1 - opt.target_gap)) : 0.5 * (lo + hi);
     first = false;
     ++out.programs;
-    if (maybe_feasible(buckets, options, devices, mid, opt))
+    if (maybe_feasible(buckets, options, devices, mid, opt, &out.limited))
       hi = mid;
     else
       lo = mid;
   }
+  if (hi - lo > opt.relative_tolerance * hi && out.programs < opt.max_programs) out.limited = true;  // out of time
   out.lower_s = lo;
   return out;
 }

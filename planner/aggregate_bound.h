@@ -49,8 +49,9 @@ struct AggregateBoundOptions {
 };
 
 struct AggregateBound {
-  double lower_s = 0;  // every plan takes at least this long
-  int programs = 0;    // feasibility programs solved
+  double lower_s = 0;   // every plan takes at least this long
+  int programs = 0;     // feasibility programs solved
+  bool limited = false; // a program or the bisection stopped at its time limit (a machine-speed-dependent bound)
 };
 
 // Bisects C in [lower_s, upper_s] (upper_s: the time of a known plan, so

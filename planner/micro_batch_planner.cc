@@ -133,13 +133,13 @@ std::optional<MicroBatchPlan> plan_micro_batch(std::span<const std::int64_t> len
     // Relaxed counts first (fast), then integer counts (tighter) if that did not prove the gap.
     AggregateBoundOptions relaxed = bound_opt;
     relaxed.integer_counts = false;
-    report.real_bound_s = real_lengths_lower_bound(lengths, options, devices, opt.bound_buckets, 0,
-                                                   report.real_greedy_s, relaxed)
-                              .lower_s;
-    if (!within_gap())
-      report.real_bound_s = real_lengths_lower_bound(lengths, options, devices, opt.bound_buckets, report.real_bound_s,
-                                                     report.real_greedy_s, bound_opt)
-                                .lower_s;
+    AggregateBound b = real_lengths_lower_bound(lengths, options, devices, opt.bound_buckets, 0,
+                                                report.real_greedy_s, relaxed);
+    if (report.real_greedy_s - b.lower_s > opt.milp.relative_gap * report.real_greedy_s)
+      b = real_lengths_lower_bound(lengths, options, devices, opt.bound_buckets, b.lower_s, report.real_greedy_s,
+                                   bound_opt);
+    report.real_bound_s = b.lower_s;
+    report.bound_time_limited = b.limited;
   }
   report.bound_wall_s = lap();
   const bool certified = best && !opt.always_milp && within_gap();

@@ -20,8 +20,8 @@ namespace {
 std::string gb(double bytes) { return fmt::format("{:.3g} GB", bytes / 1e9); }
 
 std::string describe_solve(const SolveReport& s) {
-  std::string out = fmt::format("within {:.2f}% of optimal (bound {:.4f} s on the real lengths); ", 100 * s.real_gap,
-                                s.real_bound_s);
+  std::string out = fmt::format("within {:.2f}% of optimal (bound {:.4f} s on the real lengths{}); ", 100 * s.real_gap,
+                                s.real_bound_s, s.bound_time_limited ? ", its search time-limited" : "");
   switch (s.method) {
     case SolveMethod::kGreedyCertified:
       return out + "greedy plan proven by the aggregated MILP, slot MILP not needed";
@@ -80,6 +80,7 @@ nlohmann::json plan_json(const StepPlan& p, bool timing) {
     m["solver"] = {{"method", solve_method_name(mb.solve.method)},
                    {"real_bound_s", mb.solve.real_bound_s},
                    {"real_gap", mb.solve.real_gap},
+                   {"bound_time_limited", mb.solve.bound_time_limited},
                    {"real_greedy_s", mb.solve.real_greedy_s}};
     if (mb.solve.milp_ran)
       m["solver"]["milp"] = {{"proven_optimal", mb.solve.proven_optimal},

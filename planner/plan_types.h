@@ -75,6 +75,7 @@ struct SolveReport {
   // the plan's proven distance from it, (plan − bound) / plan.
   double real_bound_s = 0;
   double real_gap = 0;
+  bool bound_time_limited = false; // the bound's search stopped at a time limit
   double real_greedy_s = 0;       // the greedy on the real lengths (0: none found)
   bool real_greedy_won = false;   // it beat the MILP's decoded plan
   // The slot MILP on buckets, when it ran (method != kGreedyCertified).
