@@ -106,18 +106,16 @@ AttentionTileCounts attention_tile_counts(std::span<const TokenRun> q, std::span
                                           bool causal, std::uint32_t tile_q, std::uint32_t tile_k) {
   assert(tile_q >= 1 && tile_k >= 1 && "attention_tile_counts: tiles must be >= 1");
   AttentionTileCounts total;
-  for (const TokenRun& qr : q) {
-    for (const TokenRun& kr : k) {
-      if (qr.seq != kr.seq || qr.count <= 0 || kr.count <= 0) continue;
-      if (!causal) {
-        total.computed_pairs += qr.count * kr.count;
-        continue;
-      }
-      const AttentionTileCounts c = causal_run_tiles(qr, kr, tile_q, tile_k);
-      total.computed_pairs += c.computed_pairs;
-      total.partial_pairs += c.partial_pairs;
+  for_each_same_sequence_run_pair(q, k, [&](const TokenRun& qr, const TokenRun& kr) {
+    if (qr.count <= 0 || kr.count <= 0) return;
+    if (!causal) {
+      total.computed_pairs += qr.count * kr.count;
+      return;
     }
-  }
+    const AttentionTileCounts c = causal_run_tiles(qr, kr, tile_q, tile_k);
+    total.computed_pairs += c.computed_pairs;
+    total.partial_pairs += c.partial_pairs;
+  });
   return total;
 }
 

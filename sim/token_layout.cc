@@ -113,11 +113,9 @@ std::vector<TokenPos> expand_layout(std::span<const TokenRun> runs) {
 std::int64_t unmasked_pairs(std::span<const TokenRun> q, std::span<const TokenRun> k,
                             bool causal) {
   std::int64_t total = 0;
-  for (const auto& qr : q)
-    for (const auto& kr : k) {
-      if (qr.seq != kr.seq) continue;
-      total += causal ? causal_run_pairs(qr, kr) : qr.count * kr.count;
-    }
+  for_each_same_sequence_run_pair(q, k, [&](const TokenRun& qr, const TokenRun& kr) {
+    total += causal ? causal_run_pairs(qr, kr) : qr.count * kr.count;
+  });
   return total;
 }
 

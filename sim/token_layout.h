@@ -12,6 +12,7 @@
 // Mask contract: query token (sq, pq) may attend key token (sk, pk) iff
 // sq == sk and (not causal or pk <= pq). Attention never crosses sequences.
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -50,6 +51,28 @@ TokenLayout slice_layout(std::span<const TokenRun> runs, std::int64_t offset,
 
 // Every position, in row order. For executors and tests, not hot paths.
 std::vector<TokenPos> expand_layout(std::span<const TokenRun> runs);
+
+// Calls fn(q_run, k_run) for every pair of runs of the same sequence (the
+// only pairs a mask can leave visible), in q order then k order. Packed
+// layouts of many sequences cost O((runs_q + runs_k) log runs_k), not the
+// product.
+template <class Fn>
+void for_each_same_sequence_run_pair(std::span<const TokenRun> q, std::span<const TokenRun> k, Fn&& fn) {
+  if (q.size() * k.size() <= 64) {
+    for (const TokenRun& qr : q)
+      for (const TokenRun& kr : k)
+        if (qr.seq == kr.seq) fn(qr, kr);
+    return;
+  }
+  std::vector<std::uint32_t> order(k.size());
+  for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) { return k[a].seq < k[b].seq; });
+  for (const TokenRun& qr : q) {
+    auto it = std::lower_bound(order.begin(), order.end(), qr.seq,
+                               [&](std::uint32_t i, std::uint32_t seq) { return k[i].seq < seq; });
+    for (; it != order.end() && k[*it].seq == qr.seq; ++it) fn(qr, k[*it]);
+  }
+}
 
 // Number of (query, key) pairs a mask leaves unmasked between a query layout
 // and a key layout (per head). Cost is O(runs_q * runs_k * log) thanks to a

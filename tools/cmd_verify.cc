@@ -3,6 +3,8 @@
 // every tensor's max relative error is below 1e-9, 1 when not, 2 on bad input.
 #include <fmt/core.h>
 
+#include <algorithm>
+
 #include "sim/input_error.h"
 #include "strategies/registry.h"
 #include "tools/cli_common.h"
@@ -62,16 +64,24 @@ int run_verify(const VerifyArgs& a) {
   } else {
     throw InputError("--strategy", "unknown strategy '" + a.strategy + "'; expected all or one of: " + strategy_names());
   }
-  fmt::print("verify  P={}  {}  seed {}  (tolerance 1e-9, max |got-ref| / max |ref|)\n", a.sp, w.describe(), a.seed);
-  fmt::print("{:<12} {:>8} {:>10} {:>10} {:>10} {:>10} {:>10}  {}\n", "strategy", "ops", "out", "lse", "dq", "dk", "dv", "result");
-  bool all_passed = true;
+  // Refusals first, so a bad single choice (or nothing runnable) is one error line.
+  std::vector<std::optional<std::string>> refused;
   for (const Strategy* s : chosen) {
     std::string flag = "--strategy " + std::string(s->name());
     auto why = s->refuse(w, opt);
     if (!why && (why = refuse_layer_kind(*s, opt))) flag = "--layer-kind";
-    if (why) {
-      if (chosen.size() == 1) throw InputError(flag, *why);
-      fmt::print("{:<12} skipped: {}\n", s->name(), *why);
+    if (why && chosen.size() == 1) throw InputError(flag, *why);
+    refused.push_back(why);
+  }
+  if (std::all_of(refused.begin(), refused.end(), [](const auto& r) { return r.has_value(); }))
+    throw InputError("--strategy all", "no strategy can run this workload (see spsim list strategies)");
+  fmt::print("verify  P={}  {}  seed {}  (tolerance 1e-9, max |got-ref| / max |ref|)\n", a.sp, w.describe(), a.seed);
+  fmt::print("{:<12} {:>8} {:>10} {:>10} {:>10} {:>10} {:>10}  {}\n", "strategy", "ops", "out", "lse", "dq", "dk", "dv", "result");
+  bool all_passed = true;
+  for (std::size_t i = 0; i < chosen.size(); ++i) {
+    const Strategy* s = chosen[i];
+    if (refused[i]) {
+      fmt::print("{:<12} skipped: {}\n", s->name(), *refused[i]);
       continue;
     }
     const VerifyReport r = verify_strategy(*s, w, opt, VerifyOptions{a.seed, 1e-9});

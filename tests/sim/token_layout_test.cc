@@ -52,6 +52,22 @@ TEST_CASE("unmasked_pairs agrees with enumeration on random run lists") {
   }
 }
 
+TEST_CASE("unmasked_pairs on packed layouts of many sequences (the sorted pairing path)") {
+  // 12 x 12 runs exceed the direct double loop: runs are paired by sequence id.
+  std::mt19937_64 rng(7);
+  for (int trial = 0; trial < 200; ++trial) {
+    TokenLayout q, k;
+    for (int i = 0; i < 12; ++i) {
+      q.push_back(TokenRun{static_cast<std::uint32_t>(rng() % 5), static_cast<std::int64_t>(rng() % 30),
+                           static_cast<std::int64_t>(rng() % 6), 1 + static_cast<std::int64_t>(rng() % 3)});
+      k.push_back(TokenRun{static_cast<std::uint32_t>(rng() % 5), static_cast<std::int64_t>(rng() % 30),
+                           static_cast<std::int64_t>(rng() % 6), 1 + static_cast<std::int64_t>(rng() % 3)});
+    }
+    CHECK(unmasked_pairs(q, k, true) == brute_pairs(q, k, true));
+    CHECK(unmasked_pairs(q, k, false) == brute_pairs(q, k, false));
+  }
+}
+
 TEST_CASE("canonical_layout fuses continuing runs and keeps positions") {
   const TokenLayout l{{0, 0, 4, 1}, {0, 4, 4, 1}, {0, 10, 1, 7}, {1, 0, 0, 3}, {0, 12, 1, 1}};
   const TokenLayout c = canonical_layout(l);
