@@ -14,8 +14,9 @@ cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs"
 
 echo "== sanitizer build (build-asan/): address + undefined =="
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSPSIM_WERROR=ON -DSPSIM_SANITIZE=ON \
-  -DSPSIM_BUILD_BENCH=OFF
+# -g1: line tables only (ASan reports keep file:line; compiles ~20% faster than -g).
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DSPSIM_WERROR=ON \
+  -DSPSIM_SANITIZE=ON -DSPSIM_BUILD_BENCH=OFF
 cmake --build build-asan -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j "$jobs"

@@ -28,9 +28,6 @@ class OptionalId {
   }
   constexpr Id value_or(Id fallback) const { return has_value() ? Id{rep_} : fallback; }
   constexpr void reset() { rep_ = kNone; }
-  constexpr std::optional<Id> to_optional() const {
-    return has_value() ? std::optional<Id>(Id{rep_}) : std::nullopt;
-  }
   friend constexpr bool operator==(OptionalId a, OptionalId b) { return a.rep_ == b.rep_; }
 
  private:

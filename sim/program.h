@@ -137,7 +137,6 @@ class Program {
   // The buffer that owns the storage (itself unless a view).
   BufferId root(BufferId id) const { return buffer(id).parent.value_or(id); }
 
-  std::size_t num_layouts() const { return layout_begin_.size() - 1; }
   std::span<const TokenRun> layout(LayoutId id) const {
     return {runs_.data() + layout_begin_[idx(id)], runs_.data() + layout_begin_[idx(id) + 1]};
   }
