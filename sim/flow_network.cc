@@ -162,7 +162,6 @@ void FlowNetwork::reshare() {
   ++epoch_;
   if (flow_mark_.size() < flows_.size()) flow_mark_.resize(flows_.size(), 0);
   comp_links_.clear();
-  comp_flows_.clear();
   stack_.clear();
   for (LinkId l : dirty_)
     if (link_mark_[l] != epoch_) {
@@ -177,7 +176,6 @@ void FlowNetwork::reshare() {
     for (std::uint32_t f : on_link_[l]) {
       if (flow_mark_[f] == epoch_) continue;
       flow_mark_[f] = epoch_;
-      comp_flows_.push_back(f);
       for (LinkId m : flows_[f].links)
         if (link_mark_[m] != epoch_) {
           link_mark_[m] = epoch_;

@@ -99,7 +99,6 @@ class FlowNetwork final : public NetworkModel {
     LinkId link;
   };
   std::vector<LinkId> comp_links_, stack_;
-  std::vector<std::uint32_t> comp_flows_;
   std::vector<ShareEntry> share_heap_;
   std::vector<NewRate> new_rate_;
   std::vector<double> link_rate_;  // per link: current total rate (series)
