@@ -1,8 +1,8 @@
 #include "sim/engine.h"
 
 #include <algorithm>
-#include <queue>
 
+#include "sim/indexed_heap.h"
 #include "sim/input_error.h"
 #include "sim/op_graph.h"
 
@@ -20,22 +20,13 @@ struct DeviceState {
   std::vector<Running> running;
   std::uint32_t comm_active = 0;
   double updated_s = 0;
-  std::uint32_t version = 0;
   double slowdown = 1;
+  OpId next{0};  // the kernel that finishes first (valid while running is not empty)
 
   // Progress rate of each running kernel, in solo seconds per second.
   double rate() const {
     return (1.0 / static_cast<double>(running.size())) / (comm_active > 0 ? slowdown : 1.0);
   }
-};
-
-struct ComputeEvent {
-  double t;
-  std::uint64_t seq;
-  DeviceId device;
-  std::uint32_t version;
-  OpId op;
-  bool operator>(const ComputeEvent& o) const { return t != o.t ? t > o.t : seq > o.seq; }
 };
 
 class Engine {
@@ -44,26 +35,29 @@ class Engine {
       : in_(in), p_(in.program), m_(in.matching), graph_(p_), tracker_(p_, graph_, m_, /*log_ready=*/true) {
     place();
     devices_.resize(in.topology.num_devices());
+    compute_ = IndexedHeap(devices_.size());
     for (DeviceId d = 0; d < devices_.size(); ++d) devices_[d].slowdown = 1.0;
     for (DeviceId d : placement_) devices_[d].slowdown = in.costs.comm_slowdown(d);
     tl_.ops.assign(p_.num_ops(), OpTiming{});
     // One sequential pass over the Program: each op's device, and its solo
     // duration (compute) or message bytes (Send), so the event loop touches a
     // few flat arrays instead of op records, buffers and layouts.
-    device_of_.resize(p_.num_ops());
-    work_.resize(p_.num_ops());
+    op_.resize(p_.num_ops());
+    std::size_t comm_ops = 0;
     for (std::size_t i = 0; i < p_.num_ops(); ++i) {
       const OpId id = op_id(i);
       const Op& o = p_.op(id);
-      device_of_[i] = placement_[o.rank];
+      op_[i].device = placement_[o.rank];
       if (o.kind == OpKind::kSend) {
         double bytes = 0;
         for (BufferId b : p_.operands(id)) bytes += static_cast<double>(p_.buffer(b).bytes());
-        work_[i] = bytes;
+        op_[i].work = bytes;
       } else if (op_kind_info(o.kind).category != OpCategory::kComm) {
-        work_[i] = in.costs.op_seconds(id);
+        op_[i].work = in.costs.op_seconds(id);
       }
+      if (op_kind_info(o.kind).category == OpCategory::kComm) ++comm_ops;
     }
+    tl_.bottleneck.reserve(comm_ops);
     tl_.placement = placement_;
     tl_.network_model = std::string(in.network.name());
   }
@@ -81,11 +75,9 @@ class Engine {
         in_.network.advance_to(now, records_);
         for (const CommRecord& r : records_) finish_comm(r, now);
       }
-      while (!compute_.empty() && compute_.top().t <= now) {
-        const ComputeEvent e = compute_.top();
-        compute_.pop();
-        if (e.version != devices_[e.device].version) continue;
-        finish_compute(e.device, e.op, now);
+      while (!compute_.empty() && compute_.top_time() <= now) {
+        const DeviceId dev = compute_.top();
+        finish_compute(dev, devices_[dev].next, now);
       }
       launch_new(now);
     }
@@ -119,13 +111,9 @@ class Engine {
     }
   }
 
-  std::optional<double> next_compute() {
-    while (!compute_.empty()) {
-      const ComputeEvent& e = compute_.top();
-      if (e.version == devices_[e.device].version) return e.t;
-      compute_.pop();
-    }
-    return std::nullopt;
+  std::optional<double> next_compute() const {
+    if (compute_.empty()) return std::nullopt;
+    return compute_.top_time();
   }
 
   // Brings the running kernels of a device up to `now` at their old rate.
@@ -136,13 +124,20 @@ class Engine {
     }
     d.updated_s = now;
   }
-  // Queues the completion of every running kernel at the device's new rate.
+  // Keys the device by its next kernel completion at its new rate. All its
+  // kernels progress at one rate, so the first to finish is the one with the
+  // least work left (the earliest launched among equals).
   void reschedule(DeviceId dev, double now) {
     DeviceState& d = devices_[dev];
-    ++d.version;
-    if (d.running.empty()) return;
-    const double rate = d.rate();
-    for (const auto& r : d.running) compute_.push({now + r.remaining_s / rate, seq_++, dev, d.version, r.op});
+    if (d.running.empty()) {
+      compute_.erase(dev);
+      return;
+    }
+    const DeviceState::Running* first = &d.running.front();
+    for (const auto& r : d.running)
+      if (r.remaining_s < first->remaining_s) first = &r;
+    d.next = first->op;
+    compute_.set(dev, now + first->remaining_s / d.rate(), seq_++);
   }
 
   void comm_begins(DeviceId dev, double now) {
@@ -172,7 +167,7 @@ class Engine {
     auto finish = [&](OpId op) {
       tl_.ops[idx(op)].end_s = now;
       if (r.bottleneck) tl_.bottleneck.emplace_back(op, *r.bottleneck);
-      comm_ends(device_of_[idx(op)], now);
+      comm_ends(op_[idx(op)].device, now);
       tracker_.complete(op);
     };
     if (r.tag & kCollectiveTag) {
@@ -198,17 +193,17 @@ class Engine {
       case LaunchUnit::Kind::kOp: {
         const OpId op{u.id};
         tl_.ops[idx(op)].start_s = now;
-        const DeviceId dev = device_of_[idx(op)];
+        const DeviceId dev = op_[idx(op)].device;
         DeviceState& d = devices_[dev];
         settle(d, now);
-        d.running.push_back({op, work_[idx(op)]});
+        d.running.push_back({op, op_[idx(op)].work});
         reschedule(dev, now);
         break;
       }
       case LaunchUnit::Kind::kP2P: {
         const OpId send{u.id}, recv = m_.partner(send);
-        const double bytes = work_[idx(send)];
-        const DeviceId a = device_of_[idx(send)], b = device_of_[idx(recv)];
+        const double bytes = op_[idx(send)].work;
+        const DeviceId a = op_[idx(send)].device, b = op_[idx(recv)].device;
         tl_.ops[idx(send)].start_s = now;
         tl_.ops[idx(recv)].start_s = now;
         comm_begins(a, now);
@@ -221,7 +216,7 @@ class Engine {
         devices_of_.clear();
         for (OpId op : members) {
           tl_.ops[idx(op)].start_s = now;
-          devices_of_.push_back(device_of_[idx(op)]);
+          devices_of_.push_back(op_[idx(op)].device);
           comm_begins(devices_of_.back(), now);
         }
         const Op& first = p_.op(members[0]);
@@ -239,10 +234,16 @@ class Engine {
   OpGraph graph_;
   ReadyTracker tracker_;
   std::vector<DeviceId> placement_;
-  std::vector<DeviceId> device_of_;  // per op
-  std::vector<double> work_;         // per op: solo seconds (compute) or bytes (Send)
+  // Per op, what the event loop reads when it launches or finishes the op, in
+  // one record (one cache line touched): its device, and its solo seconds
+  // (compute or memory op) or message bytes (Send).
+  struct OpWork {
+    double work = 0;
+    DeviceId device = 0;
+  };
+  std::vector<OpWork> op_;
   std::vector<DeviceState> devices_;
-  std::priority_queue<ComputeEvent, std::vector<ComputeEvent>, std::greater<>> compute_;
+  IndexedHeap compute_{0};  // per device: its next kernel completion
   std::uint64_t seq_ = 0;
   Timeline tl_;
   std::vector<OpId> ready_;

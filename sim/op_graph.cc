@@ -3,34 +3,41 @@
 namespace spsim {
 
 OpGraph::OpGraph(const Program& p) {
+  // Compressed successor lists built in place: out-degrees counted into
+  // succ_begin_[i + 1], prefix-summed, then each edge written at
+  // succ_begin_[from + 1]++, which leaves succ_begin_[i + 1] at the end of
+  // list i, the begin of list i + 1. No per-op temporaries (the engine pays
+  // for every page it touches).
   const std::size_t n = p.num_ops();
   num_pred_.assign(n, 0);
   stream_prev_.assign(n, kNone);
+  succ_begin_.assign(n + 2, 0);
   std::vector<std::uint32_t> last(std::size_t{p.num_ranks()} * p.num_streams(), kNone);
-  std::vector<std::uint32_t> out_degree(n, 0);
   for (std::size_t i = 0; i < n; ++i) {
-    const Op& o = p.op(OpId(static_cast<std::uint32_t>(i)));
+    const OpId self = op_id(i);
+    const Op& o = p.op(self);
     std::uint32_t& slot = last[std::size_t{o.rank} * p.num_streams() + idx(o.stream)];
     if (slot != kNone) {
       stream_prev_[i] = slot;
-      ++out_degree[slot];
+      ++succ_begin_[std::size_t{slot} + 2];
       ++num_pred_[i];
     }
     slot = static_cast<std::uint32_t>(i);
-    for (OpId d : p.deps(OpId(static_cast<std::uint32_t>(i)))) {
-      ++out_degree[idx(d)];
+    for (OpId d : p.deps(self)) {
+      ++succ_begin_[idx(d) + 2];
       ++num_pred_[i];
     }
   }
-  succ_begin_.assign(n + 1, 0);
-  for (std::size_t i = 0; i < n; ++i) succ_begin_[i + 1] = succ_begin_[i] + out_degree[i];
-  succ_.resize(succ_begin_[n]);
-  std::vector<std::uint32_t> fill(succ_begin_.begin(), succ_begin_.end() - 1);
+  // succ_begin_[i + 2] holds the out-degree of i; after the prefix sum
+  // succ_begin_[i + 1] is where list i begins.
+  for (std::size_t i = 2; i < n + 2; ++i) succ_begin_[i] += succ_begin_[i - 1];
+  succ_.resize(succ_begin_[n + 1]);
   for (std::size_t i = 0; i < n; ++i) {
-    const OpId self{static_cast<std::uint32_t>(i)};
-    if (stream_prev_[i] != kNone) succ_[fill[stream_prev_[i]]++] = self;
-    for (OpId d : p.deps(self)) succ_[fill[idx(d)]++] = self;
+    const OpId self = op_id(i);
+    if (stream_prev_[i] != kNone) succ_[succ_begin_[std::size_t{stream_prev_[i]} + 1]++] = self;
+    for (OpId d : p.deps(self)) succ_[succ_begin_[idx(d) + 1]++] = self;
   }
+  succ_begin_.pop_back();
 }
 
 ReadyTracker::ReadyTracker(const Program& program, const OpGraph& graph,
