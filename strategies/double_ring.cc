@@ -120,8 +120,9 @@ class DoubleRingStrategy final : public Strategy {
   static Windows windows(const StrategyOptions& o) { return {o.sp, o.window.value_or(default_window(o.sp))}; }
 };
 
-// K,V of one outer step's start block, and the ops after which it is valid.
-struct StartBlock {
+// A K,V block a member holds (the start block of an outer step, or the one
+// held at an inner step), and the ops after which it is valid.
+struct KvBlock {
   BufferId k, v;
   Deps ready;
 };
@@ -129,18 +130,43 @@ struct StartBlock {
 // Posts the outer transfer of outer step j: sends `cur` to member i+w and
 // receives the next start block from i-w. Returns the next block (when there
 // is a next outer step) and appends the sends to `reads`.
-std::optional<StartBlock> outer_exchange(ProgramBuilder& b, const Streams& st, const LayerContext& ctx,
+std::optional<KvBlock> outer_exchange(ProgramBuilder& b, const Streams& st, const LayerContext& ctx,
                                          const LayerInputs& in, const Windows& win, std::uint32_t i,
-                                         std::uint32_t j, const StartBlock& cur, const Deps& reuse, Deps& reads) {
+                                         std::uint32_t j, const KvBlock& cur, const Deps& reuse, Deps& reads) {
   const std::uint32_t W = win.P / win.w;
   if (j + 1 >= W) return std::nullopt;
   const RankId me = ctx.ranks[i], to = ctx.ranks[win.outer(i, 1)], from = ctx.ranks[win.outer(i, -1)];
   reads.add(b.send(st.inter_send, cur.k, to, tag(ctx.layer, Message::kOuterK, j), cur.ready));
   reads.add(b.send(st.inter_send, cur.v, to, tag(ctx.layer, Message::kOuterV, j), cur.ready));
   const std::uint32_t owner = win.owner(i, j + 1, 0);
-  StartBlock nxt{b.buffer_like(in.k[owner], me, "k_outer_recv"), b.buffer_like(in.v[owner], me, "v_outer_recv"), {}};
+  KvBlock nxt{b.buffer_like(in.k[owner], me, "k_outer_recv"), b.buffer_like(in.v[owner], me, "v_outer_recv"), {}};
   nxt.ready.add(b.recv(st.inter_recv, nxt.k, from, tag(ctx.layer, Message::kOuterK, j), reuse));
   nxt.ready.add(b.recv(st.inter_recv, nxt.v, from, tag(ctx.layer, Message::kOuterV, j), reuse));
+  return nxt;
+}
+
+// Inner step t of outer step j for member i, which holds (k, v), valid after
+// `ready`: sends it to the window neighbour i+1 and receives the block the
+// neighbour i-1 holds, posted once the block computed two steps back is done
+// (`computed`). Returns the block held at step t+1 (none after the window's
+// last step); at t == 0 the sends read the start block and join `start_reads`.
+std::optional<KvBlock> inner_pass(ProgramBuilder& b, const Streams& st, const LayerContext& ctx,
+                                  const LayerInputs& in, const Windows& win, std::uint32_t i, std::uint32_t j,
+                                  std::uint32_t t, BufferId k, BufferId v, const Deps& ready,
+                                  std::optional<OpId> computed, Deps& start_reads) {
+  if (t + 1 >= win.w) return std::nullopt;
+  const std::uint32_t step = j * win.w + t;
+  const RankId me = ctx.ranks[i], next = ctx.ranks[win.inner(i, 1)], prev = ctx.ranks[win.inner(i, -1)];
+  const OpId sk = b.send(st.send, k, next, tag(ctx.layer, Message::kK, step), ready);
+  const OpId sv = b.send(st.send, v, next, tag(ctx.layer, Message::kV, step), ready);
+  if (t == 0) {
+    start_reads.add(sk);
+    start_reads.add(sv);
+  }
+  const std::uint32_t owner = win.owner(i, j, t + 1);
+  KvBlock nxt{b.buffer_like(in.k[owner], me, "k_recv"), b.buffer_like(in.v[owner], me, "v_recv"), {}};
+  nxt.ready = Deps{b.recv(st.recv, nxt.k, prev, tag(ctx.layer, Message::kK, step), {computed}),
+                   b.recv(st.recv, nxt.v, prev, tag(ctx.layer, Message::kV, step), {computed})};
   return nxt;
 }
 
@@ -162,37 +188,27 @@ LayerForward DoubleRingStrategy::forward(ProgramBuilder& b, const LayerContext& 
   f.done.resize(P);
   f.saved.resize(P);
   for (std::uint32_t i = 0; i < P; ++i) {
-    const RankId me = ctx.ranks[i], next = ctx.ranks[win.inner(i, 1)], prev = ctx.ranks[win.inner(i, -1)];
+    const RankId me = ctx.ranks[i];
     const BufferId q = in.q[i];
     f.out[i] = b.buffer_like(q, me, "out");
     const Buffer& qb = b.program().buffer(q);
     f.lse[i] = b.token_buffer(me, "lse", DType::kF32, *qb.layout, qb.head_begin, qb.heads, 1);
-    StartBlock start{in.k[i], in.v[i], Deps(in.ready[i])};
+    KvBlock start{in.k[i], in.v[i], Deps(in.ready[i])};
     Deps prev_start_reads;  // readers of the previous outer step's start block
     std::optional<OpId> last_compute, prev_compute;
     bool out_written = false;
     for (std::uint32_t j = 0; j < W; ++j) {
       Deps start_reads;
       b.set_step(j * w);
-      const std::optional<StartBlock> next_start =
+      const std::optional<KvBlock> next_start =
           outer_exchange(b, st, ctx, in, win, i, j, start, prev_start_reads, start_reads);
       BufferId k = start.k, v = start.v;
       Deps kv_ready = start.ready;
       for (std::uint32_t t = 0; t < w; ++t) {
         const std::uint32_t step = j * w + t;
         b.set_step(step);
-        BufferId k_next{}, v_next{};
-        Deps next_ready;
-        if (t + 1 < w) {
-          const OpId sk = b.send(st.send, k, next, tag(ctx.layer, Message::kK, step), kv_ready);
-          const OpId sv = b.send(st.send, v, next, tag(ctx.layer, Message::kV, step), kv_ready);
-          if (t == 0) start_reads = joined(start_reads, Deps{sk, sv});
-          const std::uint32_t owner = win.owner(i, j, t + 1);
-          k_next = b.buffer_like(in.k[owner], me, "k_recv");
-          v_next = b.buffer_like(in.v[owner], me, "v_recv");
-          next_ready = Deps{b.recv(st.recv, k_next, prev, tag(ctx.layer, Message::kK, step), {prev_compute}),
-                            b.recv(st.recv, v_next, prev, tag(ctx.layer, Message::kV, step), {prev_compute})};
-        }
+        const std::optional<KvBlock> held_next =
+            inner_pass(b, st, ctx, in, win, i, j, t, k, v, kv_ready, prev_compute, start_reads);
         const RingBlock blk = zigzag_pair_block(i, win.owner(i, j, t), causal);
         const BufferId qs = half_rows(b, q, blk.q), ks = half_rows(b, k, blk.kv), vs = half_rows(b, v, blk.kv);
         std::optional<OpId> compute;
@@ -216,10 +232,10 @@ LayerForward DoubleRingStrategy::forward(ProgramBuilder& b, const LayerContext& 
           last_compute = compute;
           if (t == 0) start_reads.add(compute);
         }
-        if (t + 1 < w) {
-          k = k_next;
-          v = v_next;
-          kv_ready = next_ready;
+        if (held_next) {
+          k = held_next->k;
+          v = held_next->v;
+          kv_ready = held_next->ready;
         }
       }
       if (next_start) start = *next_start;
@@ -255,7 +271,7 @@ LayerBackward DoubleRingStrategy::backward(ProgramBuilder& b, const LayerContext
     const OpId prep = b.attn_bwd_prep(st.compute, fwd.out[i], dout, delta, prep_deps);
     g.dq[i] = b.buffer_like(q, me, "dq", DType::kF32, /*zero_init=*/true);
 
-    StartBlock start{in.k[i], in.v[i], Deps(in.ready[i])};
+    KvBlock start{in.k[i], in.v[i], Deps(in.ready[i])};
     Deps prev_start_reads;
     std::optional<OpId> last_compute = prep, prev_compute;
     std::optional<OpId> last_added;  // accumulate of the previous outer step's incoming dK
@@ -264,7 +280,7 @@ LayerBackward DoubleRingStrategy::backward(ProgramBuilder& b, const LayerContext
     for (std::uint32_t j = 0; j < W; ++j) {
       Deps start_reads;
       b.set_step(j * w);
-      const std::optional<StartBlock> next_start =
+      const std::optional<KvBlock> next_start =
           outer_exchange(b, st, ctx, in, win, i, j, start, prev_start_reads, start_reads);
       // The accumulator of the same block from the previous window, posted
       // early so that it travels during this inner ring.
@@ -286,18 +302,8 @@ LayerBackward DoubleRingStrategy::backward(ProgramBuilder& b, const LayerContext
       for (std::uint32_t t = 0; t < w; ++t) {
         const std::uint32_t step = j * w + t;
         b.set_step(step);
-        BufferId k_next{}, v_next{};
-        Deps next_ready;
-        if (t + 1 < w) {
-          const OpId sk = b.send(st.send, k, next, tag(ctx.layer, Message::kK, step), kv_ready);
-          const OpId sv = b.send(st.send, v, next, tag(ctx.layer, Message::kV, step), kv_ready);
-          if (t == 0) start_reads = joined(start_reads, Deps{sk, sv});
-          const std::uint32_t owner = win.owner(i, j, t + 1);
-          k_next = b.buffer_like(in.k[owner], me, "k_recv");
-          v_next = b.buffer_like(in.v[owner], me, "v_recv");
-          next_ready = Deps{b.recv(st.recv, k_next, prev, tag(ctx.layer, Message::kK, step), {prev_compute}),
-                            b.recv(st.recv, v_next, prev, tag(ctx.layer, Message::kV, step), {prev_compute})};
-        }
+        const std::optional<KvBlock> held_next =
+            inner_pass(b, st, ctx, in, win, i, j, t, k, v, kv_ready, prev_compute, start_reads);
         const RingBlock blk = zigzag_pair_block(i, win.owner(i, j, t), causal);
         const BufferId qs = half_rows(b, q, blk.q), ks = half_rows(b, k, blk.kv), vs = half_rows(b, v, blk.kv);
         Deps acc_ready(dkv_ready);
@@ -326,10 +332,10 @@ LayerBackward DoubleRingStrategy::backward(ProgramBuilder& b, const LayerContext
         } else {
           dkv_ready = acc_ready;
         }
-        if (t + 1 < w) {
-          k = k_next;
-          v = v_next;
-          kv_ready = next_ready;
+        if (held_next) {
+          k = held_next->k;
+          v = held_next->v;
+          kv_ready = held_next->ready;
         }
       }
       if (W > 1) {

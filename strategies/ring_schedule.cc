@@ -38,6 +38,35 @@ bool visible(const ProgramBuilder& b, BufferId q, BufferId k, bool causal) {
   return unmasked_pairs(p.layout(*p.buffer(q).layout), p.layout(*p.buffer(k).layout), causal) > 0;
 }
 
+// The K,V block a member holds at the next step, and the receive that brings
+// it (none after the last step).
+struct NextKv {
+  BufferId k{}, v{};
+  std::optional<OpId> recv;
+};
+
+// Step s of the K,V pass for member i, which holds (k, v), ready after
+// `ready`: K and V go to the next member as one message (one batched NCCL
+// group, as the reference does), and the block arriving from the previous
+// member — it started on member i-s-1 — is received. Double buffering, as the
+// reference: that receive is posted once the previous step's block has been
+// computed (`computed`), so at most two blocks are live (the one computing and
+// the one arriving).
+NextKv pass_kv(ProgramBuilder& b, const Streams& st, const LayerContext& ctx, const LayerInputs& in,
+               std::uint32_t i, std::uint32_t s, BufferId k, BufferId v, const Deps& ready,
+               std::optional<OpId> computed) {
+  const std::uint32_t P = ctx.options.sp;
+  if (s + 1 >= P) return {};
+  const RankId me = ctx.ranks[i], next = ctx.ranks[(i + 1) % P], prev = ctx.ranks[(i + P - 1) % P];
+  b.send(st.send, {k, v}, next, ring_tag(ctx.layer, RingMessage::kKV, s), ready);
+  const std::uint32_t owner = (i + 2 * P - s - 1) % P;
+  NextKv out;
+  out.k = b.buffer_like(in.k[owner], me, "k_recv");
+  out.v = b.buffer_like(in.v[owner], me, "v_recv");
+  out.recv = b.recv(st.recv, {out.k, out.v}, prev, ring_tag(ctx.layer, RingMessage::kKV, s), {computed});
+  return out;
+}
+
 class RingVariantStrategy final : public Strategy {
  public:
   explicit RingVariantStrategy(const RingVariant& v) : v_(v) {}
@@ -111,21 +140,8 @@ LayerForward ring_forward(ProgramBuilder& b, const LayerContext& ctx, const Laye
     b.set_step(s);
     for (std::uint32_t i = 0; i < P; ++i) {
       Member& mi = m[i];
-      const RankId me = ctx.ranks[i], next = ctx.ranks[(i + 1) % P], prev = ctx.ranks[(i + P - 1) % P];
-      BufferId k_next{}, v_next{};
-      std::optional<OpId> recv_kv;
-      if (s + 1 < P) {
-        // K and V travel as one message (one batched NCCL group, as the reference does).
-        b.send(st.send, {mi.k, mi.v}, next, ring_tag(ctx.layer, RingMessage::kKV, s), mi.kv_ready);
-        // The block arriving now started on member i-s-1.
-        const std::uint32_t owner = (i + 2 * P - s - 1) % P;
-        k_next = b.buffer_like(in.k[owner], me, "k_recv");
-        v_next = b.buffer_like(in.v[owner], me, "v_recv");
-        // Double buffering, as the reference: the next block is posted once the
-        // previous step's block has been computed, so at most two blocks are
-        // live (the one computing and the one arriving).
-        recv_kv = b.recv(st.recv, {k_next, v_next}, prev, ring_tag(ctx.layer, RingMessage::kKV, s), {mi.last_compute});
-      }
+      const RankId me = ctx.ranks[i];
+      const NextKv kv = pass_kv(b, st, ctx, in, i, s, mi.k, mi.v, mi.kv_ready, mi.last_compute);
       const RingBlock blk = rule(i, s, P);
       const BufferId qs = rows[i](in.q[i], blk.q), ks = rows[i](mi.k, blk.kv), vs = rows[i](mi.v, blk.kv);
       std::optional<OpId> compute;
@@ -156,10 +172,10 @@ LayerForward ring_forward(ProgramBuilder& b, const LayerContext& ctx, const Laye
         mi.prev_compute = mi.last_compute;
         mi.last_compute = compute;
       }
-      if (s + 1 < P) {
-        mi.k = k_next;
-        mi.v = v_next;
-        mi.kv_ready = Deps{recv_kv};
+      if (kv.recv) {
+        mi.k = kv.k;
+        mi.v = kv.v;
+        mi.kv_ready = Deps{kv.recv};
       }
     }
   }
@@ -211,16 +227,7 @@ LayerBackward ring_backward(ProgramBuilder& b, const LayerContext& ctx, const La
     for (std::uint32_t i = 0; i < P; ++i) {
       Member& mi = m[i];
       const RankId me = ctx.ranks[i], next = ctx.ranks[(i + 1) % P], prev = ctx.ranks[(i + P - 1) % P];
-      BufferId k_next{}, v_next{};
-      std::optional<OpId> recv_kv;
-      if (s + 1 < P) {
-        b.send(st.send, {mi.k, mi.v}, next, ring_tag(ctx.layer, RingMessage::kKV, s), mi.kv_ready);
-        // The block arriving now started on member i-s-1.
-        const std::uint32_t owner = (i + 2 * P - s - 1) % P;
-        k_next = b.buffer_like(in.k[owner], me, "k_recv");
-        v_next = b.buffer_like(in.v[owner], me, "v_recv");
-        recv_kv = b.recv(st.recv, {k_next, v_next}, prev, ring_tag(ctx.layer, RingMessage::kKV, s), {mi.last_compute});
-      }
+      const NextKv kv = pass_kv(b, st, ctx, in, i, s, mi.k, mi.v, mi.kv_ready, mi.last_compute);
       const RingBlock blk = rule(i, s, P);
       const BufferId qs = rows[i](in.q[i], blk.q), ks = rows[i](mi.k, blk.kv), vs = rows[i](mi.v, blk.kv);
       Deps acc_ready(mi.dkv_ready);
@@ -247,10 +254,10 @@ LayerBackward ring_backward(ProgramBuilder& b, const LayerContext& ctx, const La
       mi.dk = dk_next;
       mi.dv = dv_next;
       mi.dkv_ready = Deps{recv_dkv};
-      if (s + 1 < P) {
-        mi.k = k_next;
-        mi.v = v_next;
-        mi.kv_ready = Deps{recv_kv};
+      if (kv.recv) {
+        mi.k = kv.k;
+        mi.v = kv.v;
+        mi.kv_ready = Deps{kv.recv};
       }
     }
   }
