@@ -48,14 +48,13 @@ class Engine {
       const OpId id = op_id(i);
       const Op& o = p_.op(id);
       op_[i].device = placement_[o.rank];
-      if (o.kind == OpKind::kSend) {
-        double bytes = 0;
-        for (BufferId b : p_.operands(id)) bytes += static_cast<double>(p_.buffer(b).bytes());
-        op_[i].work = bytes;
-      } else if (op_kind_info(o.kind).category != OpCategory::kComm) {
+      if (op_kind_info(o.kind).category != OpCategory::kComm) {
         op_[i].work = in.costs.op_seconds(id);
+        continue;
       }
-      if (op_kind_info(o.kind).category == OpCategory::kComm) ++comm_ops;
+      ++comm_ops;
+      if (o.kind == OpKind::kSend)
+        for (BufferId b : p_.operands(id)) op_[i].work += static_cast<double>(p_.buffer(b).bytes());
     }
     tl_.bottleneck.reserve(comm_ops);
     tl_.placement = placement_;
