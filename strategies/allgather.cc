@@ -58,11 +58,7 @@ class AllGatherStrategy final : public Strategy {
     const StreamId compute = b.stream("compute"), coll = b.stream("coll");
     const GroupId group = b.group(ctx.ranks);
     const LayoutId all = gathered_layout(b, in.k);
-    LayerForward f;
-    f.out.resize(P);
-    f.lse.resize(P);
-    f.done.resize(P);
-    f.saved.resize(P);
+    LayerForward f = LayerForward::sized(P, /*with_lse=*/true);
     for (std::uint32_t i = 0; i < P; ++i) {
       const RankId me = ctx.ranks[i];
       const Deps ready(in.ready[i]);
@@ -84,11 +80,7 @@ class AllGatherStrategy final : public Strategy {
     const StreamId compute = b.stream("compute"), coll = b.stream("coll");
     const GroupId group = b.group(ctx.ranks);
     const LayoutId all = gathered_layout(b, in.k);
-    LayerBackward g;
-    g.dq.resize(P);
-    g.dk.resize(P);
-    g.dv.resize(P);
-    g.done.resize(P);
+    LayerBackward g = LayerBackward::sized(P);
     for (std::uint32_t i = 0; i < P; ++i) {
       const RankId me = ctx.ranks[i];
       // The re-gather starts with the layer's backward (when its dout is ready),

@@ -182,11 +182,7 @@ LayerForward DoubleRingStrategy::forward(ProgramBuilder& b, const LayerContext& 
   const Windows win = windows(ctx.options);
   const std::uint32_t P = win.P, w = win.w, W = P / w;
   const bool causal = ctx.workload.causal;
-  LayerForward f;
-  f.out.resize(P);
-  f.lse.resize(P);
-  f.done.resize(P);
-  f.saved.resize(P);
+  LayerForward f = LayerForward::sized(P, /*with_lse=*/true);
   for (std::uint32_t i = 0; i < P; ++i) {
     const RankId me = ctx.ranks[i];
     const BufferId q = in.q[i];
@@ -254,11 +250,7 @@ LayerBackward DoubleRingStrategy::backward(ProgramBuilder& b, const LayerContext
   const Windows win = windows(ctx.options);
   const std::uint32_t P = win.P, w = win.w, W = P / w;
   const bool causal = ctx.workload.causal;
-  LayerBackward g;
-  g.dq.resize(P);
-  g.dk.resize(P);
-  g.dv.resize(P);
-  g.done.resize(P);
+  LayerBackward g = LayerBackward::sized(P);
   for (std::uint32_t i = 0; i < P; ++i) {
     const RankId me = ctx.ranks[i], next = ctx.ranks[win.inner(i, 1)], prev = ctx.ranks[win.inner(i, -1)];
     const RankId outer_next = ctx.ranks[win.outer(i, 1)], outer_prev = ctx.ranks[win.outer(i, -1)];

@@ -58,10 +58,7 @@ class Lasp1Strategy final : public Strategy {
     const Streams st(b);
     const Workload& w = ctx.workload;
     const std::uint32_t P = ctx.options.sp;
-    LayerForward f;
-    f.out.resize(P);
-    f.done.resize(P);
-    f.saved.resize(P);
+    LayerForward f = LayerForward::sized(P, /*with_lse=*/false);
     for (std::uint32_t t = 0; t < P; ++t) {
       b.set_step(t);
       const RankId me = ctx.ranks[t];
@@ -95,11 +92,7 @@ class Lasp1Strategy final : public Strategy {
     const Streams st(b);
     const Workload& w = ctx.workload;
     const std::uint32_t P = ctx.options.sp;
-    LayerBackward g;
-    g.dq.resize(P);
-    g.dk.resize(P);
-    g.dv.resize(P);
-    g.done.resize(P);
+    LayerBackward g = LayerBackward::sized(P);
     for (std::uint32_t t = P; t-- > 0;) {
       b.set_step(P - 1 - t);
       const RankId me = ctx.ranks[t];

@@ -33,11 +33,7 @@ LayerForward softmax_forward(ProgramBuilder& b, const LayerContext& ctx, const L
   const std::uint32_t P = ctx.options.sp;
   const GroupId group = b.group(ctx.ranks);
   const LayoutId all = gathered_layout(b, in.k);
-  LayerForward f;
-  f.out.resize(P);
-  f.lse.resize(P);
-  f.done.resize(P);
-  f.saved.resize(P);
+  LayerForward f = LayerForward::sized(P, /*with_lse=*/true);
   for (std::uint32_t t = 0; t < P; ++t) {
     const RankId me = ctx.ranks[t];
     const Deps ready(in.ready[t]);
@@ -60,11 +56,7 @@ LayerBackward softmax_backward(ProgramBuilder& b, const LayerContext& ctx, const
   const Workload& w = ctx.workload;
   const std::uint32_t P = ctx.options.sp;
   const GroupId group = b.group(ctx.ranks);
-  LayerBackward g;
-  g.dq.resize(P);
-  g.dk.resize(P);
-  g.dv.resize(P);
-  g.done.resize(P);
+  LayerBackward g = LayerBackward::sized(P);
   for (std::uint32_t t = 0; t < P; ++t) {
     const RankId me = ctx.ranks[t];
     const BufferId q = in.q[t], k_all = fwd.saved[t][0], v_all = fwd.saved[t][1];

@@ -36,10 +36,7 @@ LayerForward lasp2_forward(ProgramBuilder& b, const LayerContext& ctx, const Lay
   const std::uint32_t P = ctx.options.sp;
   const GroupId group = b.group(ctx.ranks);
   const StateRange range = w.causal ? StateRange::kBefore : StateRange::kOthers;
-  LayerForward f;
-  f.out.resize(P);
-  f.done.resize(P);
-  f.saved.resize(P);
+  LayerForward f = LayerForward::sized(P, /*with_lse=*/false);
   for (std::uint32_t t = 0; t < P; ++t) {
     const RankId me = ctx.ranks[t];
     const Deps ready(in.ready[t]);
@@ -72,11 +69,7 @@ LayerBackward lasp2_backward(ProgramBuilder& b, const LayerContext& ctx, const L
   const std::uint32_t P = ctx.options.sp;
   const GroupId group = b.group(ctx.ranks);
   const StateRange range = w.causal ? StateRange::kAfter : StateRange::kOthers;
-  LayerBackward g;
-  g.dq.resize(P);
-  g.dk.resize(P);
-  g.dv.resize(P);
-  g.done.resize(P);
+  LayerBackward g = LayerBackward::sized(P);
   for (std::uint32_t t = 0; t < P; ++t) {
     const RankId me = ctx.ranks[t];
     const BufferId q = in.q[t], k = in.k[t], v = in.v[t], dout = grad.dout[t];

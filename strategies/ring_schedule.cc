@@ -107,11 +107,7 @@ LayerForward ring_forward(ProgramBuilder& b, const LayerContext& ctx, const Laye
   const Streams st(b);
   const std::uint32_t P = ctx.options.sp;
   const bool causal = ctx.workload.causal;
-  LayerForward f;
-  f.out.resize(P);
-  f.lse.resize(P);
-  f.done.resize(P);
-  f.saved.resize(P);
+  LayerForward f = LayerForward::sized(P, /*with_lse=*/true);
   struct Partial {
     std::optional<BufferId> out, lse;
   };
@@ -193,11 +189,7 @@ LayerBackward ring_backward(ProgramBuilder& b, const LayerContext& ctx, const La
   const Streams st(b);
   const std::uint32_t P = ctx.options.sp;
   const bool causal = ctx.workload.causal;
-  LayerBackward g;
-  g.dq.resize(P);
-  g.dk.resize(P);
-  g.dv.resize(P);
-  g.done.resize(P);
+  LayerBackward g = LayerBackward::sized(P);
   struct Member {
     BufferId delta, k, v, dk, dv;  // dk, dv: accumulators travelling with the block held now
     Deps kv_ready, dkv_ready;

@@ -154,10 +154,7 @@ class RsaStrategy final : public Strategy {
     const Streams st(b);
     const auto rows = seq_rows(w, P);
     const auto seq_layouts = per_sequence_layouts(b, w);
-    LayerForward f;
-    f.out.resize(P);
-    f.done.resize(P);
-    f.saved.resize(P);
+    LayerForward f = LayerForward::sized(P, /*with_lse=*/false);
     for (std::uint32_t i = 0; i < P; ++i) {
       const RankId me = ctx.ranks[i];
       std::vector<BufferId> q(B), scores(B), probs(B);
@@ -206,11 +203,7 @@ class RsaStrategy final : public Strategy {
     const auto rows = seq_rows(w, P);
     const LayoutId full = b.layout(full_layout(w));
     const CollectiveSpec all_reduce{CollectiveKind::kAllReduce, Axis::kRows, Axis::kRows, 0};
-    LayerBackward g;
-    g.dq.resize(P);
-    g.dk.resize(P);
-    g.dv.resize(P);
-    g.done.resize(P);
+    LayerBackward g = LayerBackward::sized(P);
     for (std::uint32_t i = 0; i < P; ++i) {
       const RankId me = ctx.ranks[i];
       const std::vector<BufferId>& probs = fwd.saved[i];

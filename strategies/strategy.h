@@ -20,8 +20,6 @@
 // - set_step() before each step, for readable traces.
 
 #include <cstdint>
-
-#include "strategies/attention_kind.h"
 #include <memory>
 #include <optional>
 #include <span>
@@ -30,6 +28,7 @@
 #include <vector>
 
 #include "sim/program.h"
+#include "strategies/attention_kind.h"
 #include "strategies/workload.h"
 
 namespace spsim {
@@ -79,6 +78,16 @@ struct LayerForward {
   std::vector<BufferId> lse;          // shard rows, [rows, H, 1] fp32; empty if none
   std::vector<OpList> done;           // per member: ops after which out (and lse) are valid
   std::vector<std::vector<BufferId>> saved;  // per member, strategy-private state for backward
+
+  // Every per-member list sized for `members` (lse left empty without one).
+  static LayerForward sized(std::uint32_t members, bool with_lse) {
+    LayerForward f;
+    f.out.resize(members);
+    if (with_lse) f.lse.resize(members);
+    f.done.resize(members);
+    f.saved.resize(members);
+    return f;
+  }
 };
 
 struct LayerBackwardInputs {
@@ -89,6 +98,16 @@ struct LayerBackwardInputs {
 struct LayerBackward {
   std::vector<BufferId> dq, dk, dv;  // shard rows, like q, k, v
   std::vector<OpList> done;          // per member
+
+  // Every per-member list sized for `members`.
+  static LayerBackward sized(std::uint32_t members) {
+    LayerBackward g;
+    g.dq.resize(members);
+    g.dk.resize(members);
+    g.dv.resize(members);
+    g.done.resize(members);
+    return g;
+  }
 };
 
 class Strategy {

@@ -102,11 +102,7 @@ LayerForward TokenRingStrategy::forward(ProgramBuilder& b, const LayerContext& c
   const Streams st(b);
   const std::uint32_t P = ctx.options.sp;
   const bool causal = ctx.workload.causal;
-  LayerForward f;
-  f.out.resize(P);
-  f.lse.resize(P);
-  f.done.resize(P);
-  f.saved.resize(P);
+  LayerForward f = LayerForward::sized(P, /*with_lse=*/true);
   for (std::uint32_t i = 0; i < P; ++i) {
     const RankId me = ctx.ranks[i], next = ctx.ranks[(i + 1) % P], prev = ctx.ranks[back(i, 1, P)];
     f.out[i] = b.buffer_like(in.q[i], me, "out");
@@ -204,11 +200,7 @@ LayerBackward TokenRingStrategy::backward(ProgramBuilder& b, const LayerContext&
   const Streams st(b);
   const std::uint32_t P = ctx.options.sp;
   const bool causal = ctx.workload.causal;
-  LayerBackward g;
-  g.dq.resize(P);
-  g.dk.resize(P);
-  g.dv.resize(P);
-  g.done.resize(P);
+  LayerBackward g = LayerBackward::sized(P);
   for (std::uint32_t i = 0; i < P; ++i) {
     const RankId me = ctx.ranks[i], next = ctx.ranks[(i + 1) % P], prev = ctx.ranks[back(i, 1, P)];
     const BufferId delta = row_stat(b, in.q[i], me, "delta");

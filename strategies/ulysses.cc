@@ -62,10 +62,7 @@ class UlyssesStrategy final : public Strategy {
     const StreamId compute = b.stream("compute"), coll = b.stream("coll");
     const GroupId group = b.group(ctx.ranks);
     const LayoutId seq = gathered_layout(b, in.q);
-    LayerForward f;
-    f.out.resize(P);
-    f.done.resize(P);
-    f.saved.resize(P);
+    LayerForward f = LayerForward::sized(P, /*with_lse=*/false);
     for (std::uint32_t i = 0; i < P; ++i) {
       const RankId me = ctx.ranks[i];
       const Deps ready(in.ready[i]);
@@ -91,11 +88,7 @@ class UlyssesStrategy final : public Strategy {
     const std::uint32_t P = ctx.options.sp;
     const StreamId compute = b.stream("compute"), coll = b.stream("coll");
     const GroupId group = b.group(ctx.ranks);
-    LayerBackward g;
-    g.dq.resize(P);
-    g.dk.resize(P);
-    g.dv.resize(P);
-    g.done.resize(P);
+    LayerBackward g = LayerBackward::sized(P);
     for (std::uint32_t i = 0; i < P; ++i) {
       const RankId me = ctx.ranks[i];
       const auto& s = fwd.saved[i];

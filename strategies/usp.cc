@@ -177,10 +177,7 @@ LayerForward UspStrategy::forward(ProgramBuilder& b, const LayerContext& ctx, co
   }
 
   // 2. One zigzag ring per lane over the Pr groups.
-  LayerForward ring_out;
-  ring_out.out.resize(P);
-  ring_out.lse.resize(P);
-  ring_out.done.resize(P);
+  LayerForward ring_out = LayerForward::sized(P, /*with_lse=*/true);
   for (std::uint32_t u = 0; u < gr.Pu; ++u) {
     const LaneRing lr = lane_ring(ctx, gr, u);
     const LayerContext rctx{ctx.workload, lr.options, lr.ranks, ctx.layer};
@@ -202,10 +199,7 @@ LayerForward UspStrategy::forward(ProgramBuilder& b, const LayerContext& ctx, co
   }
 
   // 3. Head slices -> sequence shards, all heads.
-  LayerForward f;
-  f.out.resize(P);
-  f.done.resize(P);
-  f.saved.resize(P);
+  LayerForward f = LayerForward::sized(P, /*with_lse=*/false);
   for (std::uint32_t m = 0; m < P; ++m) {
     const GroupId grp = ulysses_group(b, ctx, gr, gr.group(m));
     const Exchanged out = heads_to_seq(b, coll, grp, ring_out.out[m], in.q[m], "out", Deps(ring_out.done[m]));
@@ -236,11 +230,7 @@ LayerBackward UspStrategy::backward(ProgramBuilder& b, const LayerContext& ctx, 
     dout_ready[m] = {d.op};
   }
 
-  LayerBackward ring_grad;
-  ring_grad.dq.resize(P);
-  ring_grad.dk.resize(P);
-  ring_grad.dv.resize(P);
-  ring_grad.done.resize(P);
+  LayerBackward ring_grad = LayerBackward::sized(P);
   for (std::uint32_t u = 0; u < gr.Pu; ++u) {
     const LaneRing lr = lane_ring(ctx, gr, u);
     const LayerContext rctx{ctx.workload, lr.options, lr.ranks, ctx.layer};
@@ -272,11 +262,7 @@ LayerBackward UspStrategy::backward(ProgramBuilder& b, const LayerContext& ctx, 
     }
   }
 
-  LayerBackward out;
-  out.dq.resize(P);
-  out.dk.resize(P);
-  out.dv.resize(P);
-  out.done.resize(P);
+  LayerBackward out = LayerBackward::sized(P);
   for (std::uint32_t m = 0; m < P; ++m) {
     const GroupId grp = ulysses_group(b, ctx, gr, gr.group(m));
     const RankId me = ctx.ranks[m];
