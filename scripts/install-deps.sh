@@ -12,6 +12,8 @@ packages=(
   libfmt-dev              # formatting
   doctest-dev             # unit tests
   coinor-libcbc-dev       # COIN-OR CBC: the FlexSP planner's MILP solver
+  zlib1g-dev              # libz.so: cbc.pc's link line asks for -lz, and no CBC
+                          # package depends on zlib1g-dev (bz2, lapack, blas: they do)
 )
 
 missing=()
