@@ -18,7 +18,7 @@
 #include "sim/engine.h"
 #include "sim/model_costs.h"
 #include "sim/network_model.h"
-#include "sim/program_check.h"
+#include "program/program_check.h"
 #include "strategies/lower_attention.h"
 #include "strategies/registry.h"
 #include "topology/cluster.h"

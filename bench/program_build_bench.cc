@@ -12,7 +12,7 @@
 #include <chrono>
 #include <string>
 
-#include "sim/program_check.h"
+#include "program/program_check.h"
 #include "strategies/lower_attention.h"
 #include "strategies/registry.h"
 

@@ -14,7 +14,7 @@ install(TARGETS ${SPSIM_INSTALL_TARGETS} EXPORT spsimTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(TARGETS spsim RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-foreach(dir sim topology costmodel strategies traces validate planner tools)
+foreach(dir program sim topology costmodel strategies traces validate planner tools)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/spsim/${dir}
     FILES_MATCHING PATTERN "*.h")
 endforeach()

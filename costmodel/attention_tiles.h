@@ -18,7 +18,7 @@
 #include <cstdint>
 #include <span>
 
-#include "sim/token_layout.h"
+#include "program/token_layout.h"
 
 namespace spsim {
 

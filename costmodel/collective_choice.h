@@ -30,7 +30,7 @@
 #include <span>
 
 #include "costmodel/collective_algorithm.h"
-#include "sim/op_kind.h"
+#include "program/op_kind.h"
 #include "topology/topology.h"
 
 namespace spsim {

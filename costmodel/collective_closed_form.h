@@ -2,7 +2,7 @@
 // Collective time in closed form (α-β; the analytical network model).
 //
 // bytes_per_member = B, the *input* bytes of one member, as in
-// sim/comm_volume.h: AllGather its block (the output is n·B), ReduceScatter
+// program/comm_volume.h: AllGather its block (the output is n·B), ReduceScatter
 // its full vector (it keeps B/n), AllToAll its whole send buffer (B/n to each
 // member), AllReduce its vector, Broadcast the root's buffer. α: cost of one
 // step (LinkModel); β: bandwidth of the link each step uses.
@@ -31,7 +31,7 @@
 #include <cstdint>
 
 #include "costmodel/collective_algorithm.h"
-#include "sim/op_kind.h"
+#include "program/op_kind.h"
 
 namespace spsim {
 

@@ -24,7 +24,7 @@
 //     Broadcast      k phases; phase j: relative ranks r < 2^j send B to r+2^j
 //                    (binomial tree; r = member − root mod n)
 // For ring and direct every member sends in total exactly the bandwidth-
-// optimal volume of sim/comm_volume.h (AllGather (n−1)B, ReduceScatter and
+// optimal volume of program/comm_volume.h (AllGather (n−1)B, ReduceScatter and
 // AllToAll (n−1)B/n, AllReduce 2(n−1)B/n) except Broadcast, which
 // comm_volume.h counts as B on the root only while a real broadcast relays
 // (ring: every member but the last sends B; direct: the root sends (n−1)B).
@@ -35,7 +35,7 @@
 #include <vector>
 
 #include "costmodel/collective_algorithm.h"
-#include "sim/op_kind.h"
+#include "program/op_kind.h"
 
 namespace spsim {
 

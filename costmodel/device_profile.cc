@@ -1,6 +1,6 @@
 #include "costmodel/device_profile.h"
 
-#include "sim/input_error.h"
+#include "program/input_error.h"
 
 namespace spsim {
 namespace {

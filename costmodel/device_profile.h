@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "costmodel/attention_efficiency.h"
-#include "sim/dtype.h"
+#include "program/dtype.h"
 
 namespace spsim {
 

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sim/input_error.h"
+#include "program/input_error.h"
 
 namespace spsim {
 namespace {

@@ -6,7 +6,7 @@
 
 #include <Eigen/Dense>
 
-#include "sim/input_error.h"
+#include "program/input_error.h"
 
 namespace spsim {
 namespace {

@@ -4,7 +4,7 @@
 #include <limits>
 #include <string>
 
-#include "sim/input_error.h"
+#include "program/input_error.h"
 
 namespace spsim {
 

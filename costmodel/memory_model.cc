@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <string>
 
-#include "sim/input_error.h"
+#include "program/input_error.h"
 
 namespace spsim {
 

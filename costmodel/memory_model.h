@@ -18,7 +18,7 @@
 #include <span>
 #include <vector>
 
-#include "sim/program.h"
+#include "program/program.h"
 
 namespace spsim {
 

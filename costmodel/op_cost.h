@@ -30,7 +30,7 @@
 // its input).
 
 #include "costmodel/device_profile.h"
-#include "sim/program.h"
+#include "program/program.h"
 
 namespace spsim {
 

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "sim/input_error.h"
+#include "program/input_error.h"
 
 namespace spsim {
 namespace {

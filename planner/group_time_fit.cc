@@ -47,7 +47,7 @@ std::vector<std::vector<std::int64_t>> probe_workloads(std::uint32_t size, std::
   }
   // Packs of at most clamp(512/d, 4, 32) sequences, each at least 1K
   // tokens: costing an attention block takes time quadratic in its runs
-  // (sim/token_layout.h, costmodel/attention_tiles.h), and a group's
+  // (program/token_layout.h, costmodel/attention_tiles.h), and a group's
   // gathered packed layout has d runs per sequence.
   const std::int64_t most = std::clamp<std::int64_t>(512 / std::int64_t{size}, 4, 32);
   for (std::int64_t share : {8, 2, 1}) {

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "sim/input_error.h"
+#include "program/input_error.h"
 
 namespace spsim {
 

@@ -6,7 +6,7 @@
 #include <limits>
 #include <numbers>
 
-#include "sim/input_error.h"
+#include "program/input_error.h"
 
 namespace spsim {
 namespace {

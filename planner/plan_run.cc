@@ -10,7 +10,7 @@
 
 #include "costmodel/device_profile.h"
 #include "planner/token_count.h"
-#include "sim/input_error.h"
+#include "program/input_error.h"
 #include "strategies/registry.h"
 #include "topology/cluster.h"
 

@@ -3,7 +3,7 @@
 #include "sim/engine.h"
 #include "sim/model_costs.h"
 #include "sim/network_model.h"
-#include "sim/program_check.h"
+#include "program/program_check.h"
 #include "strategies/model_program.h"
 
 namespace spsim {

@@ -5,7 +5,7 @@
 #include <limits>
 #include <numeric>
 
-#include "sim/input_error.h"
+#include "program/input_error.h"
 
 namespace spsim {
 namespace {

@@ -3,7 +3,7 @@
 #include <charconv>
 #include <limits>
 
-#include "sim/input_error.h"
+#include "program/input_error.h"
 
 namespace spsim {
 

@@ -1,9 +1,9 @@
-#include "sim/comm_matching.h"
+#include "program/comm_matching.h"
 
 #include <algorithm>
 #include <tuple>
 
-#include "sim/layout_compare.h"
+#include "program/layout_compare.h"
 
 namespace spsim {
 namespace {

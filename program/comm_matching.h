@@ -12,7 +12,7 @@
 #include <span>
 #include <vector>
 
-#include "sim/program.h"
+#include "program/program.h"
 
 namespace spsim {
 

@@ -1,4 +1,4 @@
-#include "sim/comm_volume.h"
+#include "program/comm_volume.h"
 
 namespace spsim {
 

@@ -14,7 +14,7 @@
 
 #include <vector>
 
-#include "sim/program.h"
+#include "program/program.h"
 
 namespace spsim {
 

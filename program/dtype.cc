@@ -1,4 +1,4 @@
-#include "sim/dtype.h"
+#include "program/dtype.h"
 
 namespace spsim {
 

@@ -1,4 +1,4 @@
-#include "sim/layout_compare.h"
+#include "program/layout_compare.h"
 
 #include <algorithm>
 

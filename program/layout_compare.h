@@ -4,7 +4,7 @@
 
 #include <span>
 
-#include "sim/token_layout.h"
+#include "program/token_layout.h"
 
 namespace spsim {
 

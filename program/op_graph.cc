@@ -1,4 +1,4 @@
-#include "sim/op_graph.h"
+#include "program/op_graph.h"
 
 namespace spsim {
 

@@ -18,8 +18,8 @@
 #include <span>
 #include <vector>
 
-#include "sim/comm_matching.h"
-#include "sim/program.h"
+#include "program/comm_matching.h"
+#include "program/program.h"
 
 namespace spsim {
 

@@ -1,4 +1,4 @@
-#include "sim/op_kind.h"
+#include "program/op_kind.h"
 
 #include <cassert>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "sim/program.h"
+#include "program/program.h"
 
 #include <algorithm>
 #include <cstring>

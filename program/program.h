@@ -29,10 +29,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "sim/dtype.h"
-#include "sim/op_kind.h"
-#include "sim/optional_id.h"
-#include "sim/token_layout.h"
+#include "program/dtype.h"
+#include "program/op_kind.h"
+#include "program/optional_id.h"
+#include "program/token_layout.h"
 
 namespace spsim {
 

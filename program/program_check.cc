@@ -1,10 +1,10 @@
-#include "sim/program_check.h"
+#include "program/program_check.h"
 
 #include <algorithm>
 #include <deque>
 
-#include "sim/layout_compare.h"
-#include "sim/op_graph.h"
+#include "program/layout_compare.h"
+#include "program/op_graph.h"
 
 namespace spsim {
 namespace {

@@ -17,8 +17,8 @@
 // Cross-rank communication does not order local accesses (as with CUDA events,
 // which are local to a device).
 
-#include "sim/comm_matching.h"
-#include "sim/program.h"
+#include "program/comm_matching.h"
+#include "program/program.h"
 
 namespace spsim {
 

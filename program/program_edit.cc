@@ -1,4 +1,4 @@
-#include "sim/program_edit.h"
+#include "program/program_edit.h"
 
 #include <algorithm>
 

@@ -2,7 +2,7 @@
 // Edited copies of a Program, for fault injection: tests use them to show that
 // the checker and the executor notice what a wrong schedule would do.
 
-#include "sim/program.h"
+#include "program/program.h"
 
 namespace spsim {
 

@@ -1,4 +1,4 @@
-#include "sim/token_layout.h"
+#include "program/token_layout.h"
 
 #include <algorithm>
 #include <cassert>

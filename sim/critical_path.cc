@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <unordered_map>
 
-#include "sim/op_graph.h"
+#include "program/op_graph.h"
 
 namespace spsim {
 

@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "sim/indexed_heap.h"
-#include "sim/input_error.h"
-#include "sim/op_graph.h"
+#include "program/input_error.h"
+#include "program/op_graph.h"
 
 namespace spsim {
 namespace {

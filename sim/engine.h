@@ -15,9 +15,9 @@
 
 #include <span>
 
-#include "sim/comm_matching.h"
+#include "program/comm_matching.h"
 #include "sim/network_model.h"
-#include "sim/program.h"
+#include "program/program.h"
 #include "sim/timeline.h"
 #include "topology/topology.h"
 

@@ -21,7 +21,7 @@
 #include <span>
 #include <vector>
 
-#include "sim/program.h"
+#include "program/program.h"
 #include "sim/timeline.h"
 #include "topology/topology.h"
 

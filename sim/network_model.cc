@@ -4,7 +4,7 @@
 
 #include "sim/analytical_network.h"
 #include "sim/flow_network.h"
-#include "sim/input_error.h"
+#include "program/input_error.h"
 
 namespace spsim {
 namespace {

@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "sim/op_kind.h"
+#include "program/op_kind.h"
 #include "topology/topology.h"
 
 namespace spsim {
@@ -48,7 +48,7 @@ class NetworkModel {
   // Starts moving `bytes` from device a to device b at time `now` (a != b).
   virtual void start_transfer(std::uint64_t tag, DeviceId a, DeviceId b, double bytes, double now) = 0;
   // Starts a collective over `members` (devices in group order) at `now`;
-  // bytes_per_member as sim/comm_volume.h defines the input size (the input
+  // bytes_per_member as program/comm_volume.h defines the input size (the input
   // buffer bytes of one member); root is a member index (Broadcast).
   virtual void start_collective(std::uint64_t tag, CollectiveKind kind, std::span<const DeviceId> members,
                                 double bytes_per_member, std::uint32_t root, double now) = 0;

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "sim/network_model.h"
-#include "sim/program.h"
+#include "program/program.h"
 
 namespace spsim {
 

@@ -5,7 +5,7 @@
 
 #include <span>
 
-#include "sim/program.h"
+#include "program/program.h"
 
 namespace spsim {
 

@@ -2,7 +2,7 @@
 // One attention layer as a complete Program: what `spsim verify` executes and
 // what tests inspect.
 
-#include "sim/program.h"
+#include "program/program.h"
 #include "strategies/strategy.h"
 
 namespace spsim {

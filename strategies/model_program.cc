@@ -2,7 +2,7 @@
 
 #include <set>
 
-#include "sim/input_error.h"
+#include "program/input_error.h"
 
 namespace spsim {
 

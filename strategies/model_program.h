@@ -4,7 +4,7 @@
 // the MLP — forward, and for training the backward in reverse layer order —
 // on every rank of an SP group. What `spsim run` simulates.
 //
-// Per layer and rank (C = the rank's tokens; Dense ops, sim/op_kind.h):
+// Per layer and rank (C = the rank's tokens; Dense ops, program/op_kind.h):
 //   q, k, v = Dense(x) ; attention (the strategy) ; y = Dense(out)
 //   gated MLP: g = Dense(y), u = Dense(y), x' = Dense(g)   (SwiGLU's 3 GEMMs)
 //   plain MLP: h = Dense(y), x' = Dense(h)                  (GELU's 2 GEMMs)
@@ -18,7 +18,7 @@
 #include <optional>
 #include <string>
 
-#include "sim/program.h"
+#include "program/program.h"
 #include "strategies/model.h"
 #include "strategies/strategy.h"
 

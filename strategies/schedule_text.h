@@ -31,7 +31,7 @@
 
 #include <string>
 
-#include "sim/program.h"
+#include "program/program.h"
 
 namespace spsim {
 

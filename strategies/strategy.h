@@ -27,7 +27,7 @@
 #include <string_view>
 #include <vector>
 
-#include "sim/program.h"
+#include "program/program.h"
 #include "strategies/attention_kind.h"
 #include "strategies/workload.h"
 

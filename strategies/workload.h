@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/dtype.h"
+#include "program/dtype.h"
 
 namespace spsim {
 

@@ -2,7 +2,7 @@
 #include <fmt/core.h>
 
 #include "costmodel/device_profile.h"
-#include "sim/input_error.h"
+#include "program/input_error.h"
 #include "strategies/model.h"
 #include "strategies/registry.h"
 #include "tools/cli_common.h"

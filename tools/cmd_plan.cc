@@ -9,7 +9,7 @@
 
 #include "planner/plan_run.h"
 #include "planner/token_count.h"
-#include "sim/input_error.h"
+#include "program/input_error.h"
 #include "tools/cli_common.h"
 
 namespace spsim::cli {

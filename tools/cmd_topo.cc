@@ -9,7 +9,7 @@
 #include <set>
 #include <vector>
 
-#include "sim/input_error.h"
+#include "program/input_error.h"
 #include "tools/cli_common.h"
 #include "topology/cluster.h"
 #include "topology/node_preset.h"

@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "sim/input_error.h"
+#include "program/input_error.h"
 #include "strategies/registry.h"
 #include "tools/cli_common.h"
 #include "validate/verify.h"

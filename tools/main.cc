@@ -4,8 +4,8 @@
 #include <exception>
 #include <vector>
 
-#include "sim/input_error.h"
-#include "sim/program.h"
+#include "program/input_error.h"
+#include "program/program.h"
 #include "tools/cli_common.h"
 
 int main(int argc, char** argv) {

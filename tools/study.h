@@ -12,7 +12,7 @@
 #include "costmodel/memory_model.h"
 #include "sim/critical_path.h"
 #include "sim/metrics.h"
-#include "sim/program.h"
+#include "program/program.h"
 #include "sim/timeline.h"
 #include "strategies/workload.h"
 #include "topology/topology.h"

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/input_error.h"
+#include "program/input_error.h"
 #include "topology/hardware_facts.h"
 #include "topology/topology_builder.h"
 

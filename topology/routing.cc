@@ -7,7 +7,7 @@
 #include <boost/property_map/function_property_map.hpp>
 #include <limits>
 
-#include "sim/input_error.h"
+#include "program/input_error.h"
 
 namespace spsim {
 namespace {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "sim/input_error.h"
+#include "program/input_error.h"
 #include "topology/routing.h"
 
 namespace spsim {

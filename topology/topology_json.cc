@@ -6,7 +6,7 @@
 #include <sstream>
 #include <vector>
 
-#include "sim/input_error.h"
+#include "program/input_error.h"
 #include "topology/topology_builder.h"
 
 namespace spsim {

@@ -24,8 +24,8 @@
 #include <string>
 #include <vector>
 
-#include "sim/comm_matching.h"
-#include "sim/program.h"
+#include "program/comm_matching.h"
+#include "program/program.h"
 #include "sim/timeline.h"
 #include "topology/topology.h"
 

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "sim/token_layout.h"
+#include "program/token_layout.h"
 
 namespace spsim {
 

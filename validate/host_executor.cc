@@ -6,7 +6,7 @@
 #include <random>
 #include <unordered_map>
 
-#include "sim/op_graph.h"
+#include "program/op_graph.h"
 
 namespace spsim {
 namespace {

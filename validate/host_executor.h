@@ -15,8 +15,8 @@
 #include <memory>
 #include <vector>
 
-#include "sim/comm_matching.h"
-#include "sim/program.h"
+#include "program/comm_matching.h"
+#include "program/program.h"
 #include "validate/global_tensor.h"
 
 namespace spsim {

@@ -1,6 +1,6 @@
 #include "validate/verify.h"
 
-#include "sim/program_check.h"
+#include "program/program_check.h"
 #include "strategies/lower_attention.h"
 #include "validate/host_executor.h"
 #include "validate/reference_attention.h"

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/program.h"
+#include "program/program.h"
 #include "strategies/strategy.h"
 
 namespace spsim {

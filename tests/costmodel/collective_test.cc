@@ -1,6 +1,6 @@
 // Collective algorithms: closed forms against the formulas quoted in
 // ../shared/reference/hardware.md, flow decompositions against the closed
-// forms, against sim/comm_volume.h's per-rank volumes, and against data
+// forms, against program/comm_volume.h's per-rank volumes, and against data
 // dependencies (nobody forwards data it does not have yet).
 #include <doctest/doctest.h>
 
@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "costmodel/collective.h"
-#include "sim/comm_volume.h"
+#include "program/comm_volume.h"
 
 namespace spsim {
 namespace {

@@ -7,7 +7,7 @@
 
 #include "costmodel/device_profile.h"
 #include "costmodel/op_cost.h"
-#include "sim/program.h"
+#include "program/program.h"
 
 namespace spsim {
 namespace {

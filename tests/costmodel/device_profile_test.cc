@@ -8,7 +8,7 @@
 
 #include "costmodel/device_profile.h"
 #include "costmodel/device_profile_json.h"
-#include "sim/input_error.h"
+#include "program/input_error.h"
 
 namespace spsim {
 namespace {

@@ -11,7 +11,7 @@
 
 #include "costmodel/device_profile.h"
 #include "costmodel/efficiency_fit.h"
-#include "sim/input_error.h"
+#include "program/input_error.h"
 
 namespace spsim {
 namespace {

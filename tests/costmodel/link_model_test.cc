@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "costmodel/link_model.h"
-#include "sim/input_error.h"
+#include "program/input_error.h"
 
 namespace spsim {
 namespace {

@@ -3,7 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "costmodel/memory_model.h"
-#include "sim/input_error.h"
+#include "program/input_error.h"
 
 namespace spsim {
 namespace {

@@ -9,7 +9,7 @@
 
 #include "planner/batch.h"
 #include "planner/token_count.h"
-#include "sim/input_error.h"
+#include "program/input_error.h"
 
 namespace spsim {
 namespace {

@@ -8,7 +8,7 @@
 #include "planner/group_time_fit.h"
 #include "planner/group_time_model.h"
 #include "planner/memory_budget.h"
-#include "sim/input_error.h"
+#include "program/input_error.h"
 #include "strategies/model.h"
 
 namespace spsim {

@@ -8,7 +8,7 @@
 #include <numbers>
 
 #include "planner/length_distribution.h"
-#include "sim/input_error.h"
+#include "program/input_error.h"
 
 namespace spsim {
 namespace {

@@ -8,7 +8,7 @@
 #include "costmodel/device_profile.h"
 #include "planner/plan_simulation.h"
 #include "planner/spsim_group_time.h"
-#include "sim/input_error.h"
+#include "program/input_error.h"
 #include "strategies/registry.h"
 #include "topology/cluster.h"
 

@@ -7,7 +7,7 @@
 
 #include "planner/plan_run.h"
 #include "planner/step_planner.h"
-#include "sim/input_error.h"
+#include "program/input_error.h"
 
 namespace spsim {
 namespace {

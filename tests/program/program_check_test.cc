@@ -1,5 +1,5 @@
 // The checker names each broken promise; a valid Program passes.
-#include "sim/program_check.h"
+#include "program/program_check.h"
 
 #include <doctest/doctest.h>
 

@@ -7,10 +7,10 @@
 
 #include "costmodel/collective_closed_form.h"
 #include "costmodel/link_model.h"
-#include "sim/comm_matching.h"
-#include "sim/input_error.h"
+#include "program/comm_matching.h"
+#include "program/input_error.h"
 #include "sim/network_model.h"
-#include "sim/program_check.h"
+#include "program/program_check.h"
 #include "strategies/lower_attention.h"
 #include "strategies/registry.h"
 #include "topology/cluster.h"

@@ -7,7 +7,7 @@
 // all ranks send the same.
 #include <doctest/doctest.h>
 
-#include "sim/comm_volume.h"
+#include "program/comm_volume.h"
 #include "strategies/lower_attention.h"
 #include "strategies/registry.h"
 

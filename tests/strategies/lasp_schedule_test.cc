@@ -1,10 +1,10 @@
 // Ordering structure of the LASP schedules: what may overlap and what is
-// serial, read from the Program's local edges (sim/op_graph.h).
+// serial, read from the Program's local edges (program/op_graph.h).
 #include <doctest/doctest.h>
 
 #include <algorithm>
 
-#include "sim/op_graph.h"
+#include "program/op_graph.h"
 #include "strategies/lower_attention.h"
 #include "strategies/registry.h"
 

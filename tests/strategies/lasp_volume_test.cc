@@ -1,11 +1,11 @@
-// Bytes each rank sends under lasp1, lasp2 and lasp2h (sim/comm_volume.h),
+// Bytes each rank sends under lasp1, lasp2 and lasp2h (program/comm_volume.h),
 // against the closed forms of ../shared/reference/strategies.md.
 // Notation: B sequences, Hkv key/value heads, D head dim, P ranks, C = S/P.
 // A state is fp32 [B*D, Hkv, D]: B*Hkv*D*D*4 bytes (the reference's
 // "B·H·d·d, fp32" with H = Hkv for MHA; GQA states hold the key/value heads).
 #include <doctest/doctest.h>
 
-#include "sim/comm_volume.h"
+#include "program/comm_volume.h"
 #include "strategies/lower_attention.h"
 #include "strategies/registry.h"
 

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <set>
 
-#include "sim/input_error.h"
+#include "program/input_error.h"
 
 namespace spsim {
 namespace {

@@ -3,7 +3,7 @@
 // packed layout are the sum over its sequences — never (Σs)² or Σs·(Σs+1)/2.
 #include <doctest/doctest.h>
 
-#include "sim/token_layout.h"
+#include "program/token_layout.h"
 #include "strategies/lower_attention.h"
 #include "strategies/registry.h"
 

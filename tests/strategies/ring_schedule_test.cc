@@ -3,7 +3,7 @@
 
 #include <doctest/doctest.h>
 
-#include "sim/program_check.h"
+#include "program/program_check.h"
 
 namespace spsim {
 namespace {

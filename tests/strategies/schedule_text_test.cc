@@ -13,7 +13,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "sim/comm_volume.h"
+#include "program/comm_volume.h"
 #include "strategies/lower_attention.h"
 #include "strategies/registry.h"
 

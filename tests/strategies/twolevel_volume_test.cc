@@ -1,11 +1,11 @@
 // Bytes each rank sends under tokenring, usp and double-ring, against closed
-// forms derived from each schedule (sim/comm_volume.h counts a Send as its
+// forms derived from each schedule (program/comm_volume.h counts a Send as its
 // buffer's bytes and an all-to-all as (N-1)/N of the input), plus the
 // structural promises the closed forms rest on: TokenRing's partials go
 // straight to their owner, and causal zigzag steps all cost the same.
 #include <doctest/doctest.h>
 
-#include "sim/comm_volume.h"
+#include "program/comm_volume.h"
 #include "strategies/lower_attention.h"
 #include "strategies/registry.h"
 

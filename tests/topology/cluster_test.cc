@@ -4,7 +4,7 @@
 
 #include <map>
 
-#include "sim/input_error.h"
+#include "program/input_error.h"
 #include "tests/topology/route_helpers.h"
 #include "topology/cluster.h"
 #include "topology/node_preset.h"

@@ -2,7 +2,7 @@
 // hand-built graphs where the right answer is obvious.
 #include <doctest/doctest.h>
 
-#include "sim/input_error.h"
+#include "program/input_error.h"
 #include "tests/topology/route_helpers.h"
 #include "topology/cluster.h"
 #include "topology/topology_builder.h"

@@ -6,7 +6,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
-#include "sim/input_error.h"
+#include "program/input_error.h"
 #include "tests/topology/route_helpers.h"
 #include "topology/cluster.h"
 #include "topology/node_preset.h"

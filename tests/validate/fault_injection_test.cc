@@ -3,8 +3,8 @@
 // neither is blind to a missing dependency.
 #include <doctest/doctest.h>
 
-#include "sim/program_check.h"
-#include "sim/program_edit.h"
+#include "program/program_check.h"
+#include "program/program_edit.h"
 #include "strategies/lower_attention.h"
 #include "strategies/registry.h"
 #include "validate/host_executor.h"

@@ -3,7 +3,7 @@
 // reference attention; batches; and the combinations each must refuse.
 #include <doctest/doctest.h>
 
-#include "sim/input_error.h"
+#include "program/input_error.h"
 #include "strategies/registry.h"
 #include "tests/validate/verify_matrix.h"
 #include "validate/verify.h"

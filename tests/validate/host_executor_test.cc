@@ -7,7 +7,7 @@
 #include <cmath>
 #include <numeric>
 
-#include "sim/program_check.h"
+#include "program/program_check.h"
 
 namespace spsim {
 namespace {

@@ -7,9 +7,9 @@
 
 #include <cmath>
 
-#include "sim/comm_matching.h"
-#include "sim/input_error.h"
-#include "sim/program_check.h"
+#include "program/comm_matching.h"
+#include "program/input_error.h"
+#include "program/program_check.h"
 #include "strategies/lower_attention.h"
 #include "strategies/registry.h"
 #include "tests/validate/verify_matrix.h"

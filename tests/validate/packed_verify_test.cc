@@ -6,7 +6,7 @@
 // turns that into an InputError.
 #include <doctest/doctest.h>
 
-#include "sim/input_error.h"
+#include "program/input_error.h"
 #include "strategies/registry.h"
 #include "validate/verify.h"
 

@@ -2,7 +2,7 @@
 // under several execution-order seeds, against dense reference attention.
 #include <doctest/doctest.h>
 
-#include "sim/input_error.h"
+#include "program/input_error.h"
 #include "strategies/registry.h"
 #include "validate/verify.h"
 #include "tests/validate/verify_matrix.h"

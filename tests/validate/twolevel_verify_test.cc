@@ -4,7 +4,7 @@
 // each degree (Pu, w in {1,2,4,8}), batches, and the refusals.
 #include <doctest/doctest.h>
 
-#include "sim/input_error.h"
+#include "program/input_error.h"
 #include "strategies/registry.h"
 #include "tests/validate/verify_matrix.h"
 #include "validate/verify.h"
