@@ -178,22 +178,42 @@ LayerForward ring_forward(ProgramBuilder& b, const LayerContext& ctx, const Laye
   for (std::uint32_t i = 0; i < P; ++i) {
     if (!m[i].out_written) throw ProgramError("ring schedule: member " + std::to_string(i) + " computed nothing");
     f.done[i] = {*m[i].last_compute};
+    // The block held last (member i+1's): the TransformerEngine backward
+    // starts from it, so there the forward ends when it has arrived, even if
+    // the mask skipped it (TE waits for every receive of its loop).
+    f.saved[i] = {m[i].k, m[i].v};
+    if (ctx.options.ring_backward == RingBackward::kTransformerEngine)
+      for (OpId d : m[i].kv_ready.ids()) f.done[i].push_back(d);
   }
   b.set_step(0);
   return f;
 }
 
-LayerBackward ring_backward(ProgramBuilder& b, const LayerContext& ctx, const LayerInputs& in,
-                            const LayerForward& fwd, const LayerBackwardInputs& grad,
-                            const RingBlockRule& rule) {
+namespace {
+
+// delta = rowsum(out * dout) once per member, before the ring (the references
+// recompute it inside every block kernel; once is the same arithmetic).
+OpId backward_prep(ProgramBuilder& b, const Streams& st, const LayerInputs& in, const LayerForward& fwd,
+                   const LayerBackwardInputs& grad, std::uint32_t i, BufferId delta) {
+  Deps prep_deps(fwd.done[i]);
+  for (OpId d : grad.ready[i]) prep_deps.add(d);
+  for (OpId d : in.ready[i]) prep_deps.add(d);
+  return b.attn_bwd_prep(st.compute, fwd.out[i], grad.dout[i], delta, prep_deps);
+}
+
+// ring-flash-attn's ring_flash_attn_backward (and the zigzag / stripe forms).
+LayerBackward ring_backward_rfa(ProgramBuilder& b, const LayerContext& ctx, const LayerInputs& in,
+                                const LayerForward& fwd, const LayerBackwardInputs& grad,
+                                const RingBlockRule& rule) {
   const Streams st(b);
   const std::uint32_t P = ctx.options.sp;
   const bool causal = ctx.workload.causal;
   LayerBackward g = LayerBackward::sized(P);
   struct Member {
-    BufferId delta, k, v, dk, dv;  // dk, dv: accumulators travelling with the block held now
+    BufferId delta, k, v;
+    BufferId dk, dv;  // the accumulator of the block held now (received, or the own one at step 0)
     Deps kv_ready, dkv_ready;
-    std::optional<OpId> last_compute, prev_compute;
+    std::optional<OpId> last_compute;  // last op of the compute stream
   };
   std::vector<Member> m(P);
   std::vector<RowSelector> rows(P, RowSelector(b));
@@ -203,10 +223,7 @@ LayerBackward ring_backward(ProgramBuilder& b, const LayerContext& ctx, const La
     const Buffer qb = b.program().buffer(q);
     Member& mi = m[i];
     mi.delta = b.token_buffer(me, "delta", DType::kF32, *qb.layout, qb.head_begin, qb.heads, 1);
-    Deps prep_deps(fwd.done[i]);
-    for (OpId d : grad.ready[i]) prep_deps.add(d);
-    for (OpId d : in.ready[i]) prep_deps.add(d);
-    mi.last_compute = b.attn_bwd_prep(st.compute, fwd.out[i], grad.dout[i], mi.delta, prep_deps);
+    mi.last_compute = backward_prep(b, st, in, fwd, grad, i, mi.delta);
     g.dq[i] = b.buffer_like(q, me, "dq", DType::kF32, /*zero_init=*/true);
     mi.k = in.k[i];
     mi.v = in.v[i];
@@ -222,27 +239,40 @@ LayerBackward ring_backward(ProgramBuilder& b, const LayerContext& ctx, const La
       const NextKv kv = pass_kv(b, st, ctx, in, i, s, mi.k, mi.v, mi.kv_ready, mi.last_compute);
       const RingBlock blk = rule(i, s, P);
       const BufferId qs = rows[i](in.q[i], blk.q), ks = rows[i](mi.k, blk.kv), vs = rows[i](mi.v, blk.kv);
+      // What the accumulator sent on after this step waits for.
       Deps acc_ready(mi.dkv_ready);
       if (visible(b, qs, ks, causal)) {
+        // The kernel writes block gradients of its own (fresh, zero-initialised:
+        // AttnBwd accumulates), so it waits for K,V only, never for an accumulator.
+        const BufferId dq_blk = b.buffer_like(qs, me, "dq_blk", std::nullopt, /*zero_init=*/true);
+        const BufferId dk_blk = b.buffer_like(ks, me, "dk_blk", std::nullopt, /*zero_init=*/true);
+        const BufferId dv_blk = b.buffer_like(vs, me, "dv_blk", std::nullopt, /*zero_init=*/true);
         Deps deps(mi.kv_ready);
-        for (OpId d : mi.dkv_ready.ids()) deps.add(d);
         deps.add(mi.last_compute);
         const OpId op = b.attn_bwd(st.compute, qs, ks, vs, rows[i](grad.dout[i], blk.q), rows[i](fwd.lse[i], blk.q),
-                                   rows[i](mi.delta, blk.q), rows[i](g.dq[i], blk.q), rows[i](mi.dk, blk.kv),
-                                   rows[i](mi.dv, blk.kv), causal, deps);
-        mi.prev_compute = mi.last_compute;
-        mi.last_compute = op;
-        acc_ready = Deps{op};
+                                   rows[i](mi.delta, blk.q), dq_blk, dk_blk, dv_blk, causal, deps);
+        // dq += block dq (fp32), then the accumulator += block dK,dV once it
+        // has arrived (the reference's d_kv_comm.wait() before the add).
+        b.accumulate(st.compute, dq_blk, rows[i](g.dq[i], blk.q), {op});
+        Deps add_deps(mi.dkv_ready);
+        add_deps.add(op);
+        const OpId add_k = b.accumulate(st.compute, dk_blk, rows[i](mi.dk, blk.kv), add_deps);
+        const OpId add_v = b.accumulate(st.compute, dv_blk, rows[i](mi.dv, blk.kv), {add_k});
+        mi.last_compute = add_v;
+        acc_ready = Deps{add_k, add_v};
       }
       if (P == 1) continue;  // no ring: the accumulators are the gradients
-      // Pass the accumulators on: after the last step they reach their owner.
+      // Pass the accumulator on (after the last step it reaches its owner),
+      // and post the receive of the one arriving for the next step after this
+      // step's work, as the reference's send_recv at the end of the step.
       b.send(st.send, {mi.dk, mi.dv}, next, ring_tag(ctx.layer, RingMessage::kDKV, s), acc_ready);
       // The accumulator arriving now belongs to the block of member i-s-1.
       const std::uint32_t owner = (i + 2 * P - s - 1) % P;
       const BufferId dk_next = b.buffer_like(in.k[owner], me, "dk_recv", DType::kF32);
       const BufferId dv_next = b.buffer_like(in.v[owner], me, "dv_recv", DType::kF32);
-      const OpId recv_dkv =
-          b.recv(st.recv, {dk_next, dv_next}, prev, ring_tag(ctx.layer, RingMessage::kDKV, s), {mi.prev_compute});
+      Deps recv_deps(acc_ready);
+      recv_deps.add(mi.last_compute);
+      const OpId recv_dkv = b.recv(st.recv, {dk_next, dv_next}, prev, ring_tag(ctx.layer, RingMessage::kDKV, s), recv_deps);
       mi.dk = dk_next;
       mi.dv = dv_next;
       mi.dkv_ready = Deps{recv_dkv};
@@ -261,6 +291,139 @@ LayerBackward ring_backward(ProgramBuilder& b, const LayerContext& ctx, const La
   }
   b.set_step(0);
   return g;
+}
+
+
+// TransformerEngine's AttnFuncWithCPAndKVP2P.backward: the ring runs the
+// other way (member i sends to i-1, receives from i+1) and starts from the
+// block the forward held last, member i+1's, so member i holds the block of
+// member i+1+s at step s and its own block last. The block computed at step s
+// is the forward's step P-1-s (the same rows of the rule). One message per
+// step: at step 0 K,V; at steps 0 < s < P-1 [K,V of this step's block ; the
+// dK,dV accumulator of the previous step's block]; at the last step the
+// accumulator only. Each accumulator thus travels one hop behind its K,V and
+// arrives at its owner in the last message, where the owner's diagonal block
+// is added: P-1 hops, none after the loop. Accumulators, dq and the block
+// gradients are in the input dtype (TE allocates them like kv and q).
+LayerBackward ring_backward_te(ProgramBuilder& b, const LayerContext& ctx, const LayerInputs& in,
+                               const LayerForward& fwd, const LayerBackwardInputs& grad,
+                               const RingBlockRule& rule) {
+  const Streams st(b);
+  const std::uint32_t P = ctx.options.sp;
+  const bool causal = ctx.workload.causal;
+  LayerBackward g = LayerBackward::sized(P);
+  struct Member {
+    BufferId delta, k, v;
+    Deps kv_ready;
+    // The accumulator of the previous step's block (sent with the next
+    // message), and of this step's block (received in this step's message).
+    std::optional<BufferId> dk_prev, dv_prev;
+    std::optional<OpId> last_compute;
+  };
+  std::vector<Member> m(P);
+  std::vector<RowSelector> rows(P, RowSelector(b));
+  for (std::uint32_t i = 0; i < P; ++i) {
+    const RankId me = ctx.ranks[i];
+    const Buffer qb = b.program().buffer(in.q[i]);
+    Member& mi = m[i];
+    mi.delta = b.token_buffer(me, "delta", DType::kF32, *qb.layout, qb.head_begin, qb.heads, 1);
+    mi.last_compute = backward_prep(b, st, in, fwd, grad, i, mi.delta);
+    g.dq[i] = b.buffer_like(in.q[i], me, "dq", std::nullopt, /*zero_init=*/true);
+    if (P > 1 && fwd.saved[i].size() < 2)
+      throw ProgramError("ring backward (transformer-engine): the forward did not keep member " + std::to_string(i) +
+                         "'s last K,V block");
+    mi.k = P > 1 ? fwd.saved[i][0] : in.k[i];
+    mi.v = P > 1 ? fwd.saved[i][1] : in.v[i];
+    mi.kv_ready = Deps(in.ready[i]);
+    for (OpId d : fwd.done[i]) mi.kv_ready.add(d);
+  }
+  for (std::uint32_t s = 0; s < P; ++s) {
+    b.set_step(s);
+    for (std::uint32_t i = 0; i < P; ++i) {
+      Member& mi = m[i];
+      const RankId me = ctx.ranks[i], to = ctx.ranks[(i + P - 1) % P], from = ctx.ranks[(i + 1) % P];
+      const std::uint32_t held = (i + 1 + s) % P, arriving = (i + 2 + s) % P;
+      // This step's message, posted once the previous step's work is done
+      // (TE waits for the previous message, then reuses its buffer).
+      const std::uint32_t tag = ring_tag(ctx.layer, RingMessage::kKV, s);
+      BufferId acc_k, acc_v;  // the accumulator of the block held now
+      std::optional<OpId> message;
+      NextKv next;
+      Deps post(mi.kv_ready);
+      post.add(mi.last_compute);
+      if (P == 1) {
+        acc_k = b.buffer_like(in.k[i], me, "dk_acc", std::nullopt, /*zero_init=*/true);
+        acc_v = b.buffer_like(in.v[i], me, "dv_acc", std::nullopt, /*zero_init=*/true);
+      } else if (s == 0) {
+        b.send(st.send, {mi.k, mi.v}, to, tag, post);
+        next.k = b.buffer_like(in.k[arriving], me, "k_recv");
+        next.v = b.buffer_like(in.v[arriving], me, "v_recv");
+        message = b.recv(st.recv, {next.k, next.v}, from, tag, post);
+        acc_k = b.buffer_like(in.k[held], me, "dk_acc", std::nullopt, /*zero_init=*/true);
+        acc_v = b.buffer_like(in.v[held], me, "dv_acc", std::nullopt, /*zero_init=*/true);
+      } else if (s + 1 < P) {
+        b.send(st.send, {mi.k, mi.v, *mi.dk_prev, *mi.dv_prev}, to, tag, post);
+        next.k = b.buffer_like(in.k[arriving], me, "k_recv");
+        next.v = b.buffer_like(in.v[arriving], me, "v_recv");
+        acc_k = b.buffer_like(in.k[held], me, "dk_recv");
+        acc_v = b.buffer_like(in.v[held], me, "dv_recv");
+        message = b.recv(st.recv, {next.k, next.v, acc_k, acc_v}, from, tag, post);
+      } else {
+        b.send(st.send, {*mi.dk_prev, *mi.dv_prev}, to, tag, post);
+        acc_k = b.buffer_like(in.k[held], me, "dk_recv");
+        acc_v = b.buffer_like(in.v[held], me, "dv_recv");
+        message = b.recv(st.recv, {acc_k, acc_v}, from, tag, post);
+      }
+      const RingBlock blk = rule(i, P - 1 - s, P);
+      const BufferId qs = rows[i](in.q[i], blk.q), ks = rows[i](mi.k, blk.kv), vs = rows[i](mi.v, blk.kv);
+      if (visible(b, qs, ks, causal)) {
+        const BufferId dq_blk = b.buffer_like(qs, me, "dq_blk", std::nullopt, /*zero_init=*/true);
+        const BufferId dk_blk = b.buffer_like(ks, me, "dk_blk", std::nullopt, /*zero_init=*/true);
+        const BufferId dv_blk = b.buffer_like(vs, me, "dv_blk", std::nullopt, /*zero_init=*/true);
+        Deps deps(mi.kv_ready);
+        deps.add(mi.last_compute);
+        const OpId op = b.attn_bwd(st.compute, qs, ks, vs, rows[i](grad.dout[i], blk.q), rows[i](fwd.lse[i], blk.q),
+                                   rows[i](mi.delta, blk.q), dq_blk, dk_blk, dv_blk, causal, deps);
+        b.accumulate(st.compute, dq_blk, rows[i](g.dq[i], blk.q), {op});
+        // The add waits for this step's whole message (TE's req.wait()).
+        const OpId add_k = b.accumulate(st.compute, dk_blk, rows[i](acc_k, blk.kv), {op, message});
+        mi.last_compute = b.accumulate(st.compute, dv_blk, rows[i](acc_v, blk.kv), {add_k});
+      } else {
+        mi.last_compute = message.value_or(*mi.last_compute);
+        // Masked block: the accumulator is sent on as received. Order the
+        // compute stream after the message so the next post waits for it.
+      }
+      mi.dk_prev = acc_k;
+      mi.dv_prev = acc_v;
+      if (s + 1 < P && P > 1) {
+        mi.k = next.k;
+        mi.v = next.v;
+        mi.kv_ready = Deps{message};
+      } else if (message) {
+        mi.kv_ready = Deps{message};
+      }
+    }
+  }
+  for (std::uint32_t i = 0; i < P; ++i) {
+    g.dk[i] = *m[i].dk_prev;
+    g.dv[i] = *m[i].dv_prev;
+    g.done[i] = {*m[i].last_compute};
+    for (OpId d : m[i].kv_ready.ids()) g.done[i].push_back(d);
+  }
+  b.set_step(0);
+  return g;
+}
+
+}  // namespace
+
+LayerBackward ring_backward(ProgramBuilder& b, const LayerContext& ctx, const LayerInputs& in,
+                            const LayerForward& fwd, const LayerBackwardInputs& grad,
+                            const RingBlockRule& rule) {
+  switch (ctx.options.ring_backward) {
+    case RingBackward::kRingFlashAttn: return ring_backward_rfa(b, ctx, in, fwd, grad, rule);
+    case RingBackward::kTransformerEngine: return ring_backward_te(b, ctx, in, fwd, grad, rule);
+  }
+  throw ProgramError("ring backward: unknown form");
 }
 
 }  // namespace spsim

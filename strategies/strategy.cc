@@ -2,6 +2,19 @@
 
 namespace spsim {
 
+std::string_view ring_backward_name(RingBackward mode) {
+  switch (mode) {
+    case RingBackward::kRingFlashAttn: return "ring-flash-attn";
+    case RingBackward::kTransformerEngine: return "transformer-engine";
+  }
+  return "?";
+}
+
+std::optional<RingBackward> parse_ring_backward(std::string_view name) {
+  for (RingBackward m : {RingBackward::kRingFlashAttn, RingBackward::kTransformerEngine})
+    if (name == ring_backward_name(m)) return m;
+  return std::nullopt;
+}
 
 std::optional<std::string> refuse_layer_kind(const Strategy& s, const StrategyOptions& o) {
   if (!o.layer_kind || *o.layer_kind == s.attention_kind(o)) return std::nullopt;

@@ -37,6 +37,20 @@ namespace spsim {
 // 1/sqrt(D), out and lse) or linear attention (op_kind.h linear kinds: causal
 // o_t = sum_{s<=t} (q_t·k_s) v_s, no normalization, no lse).
 
+// How the ring family (ring, zigzag, striped, and usp's rings) moves the dK,dV
+// accumulators in the backward (docs/strategies.md, "Ring backward").
+enum class RingBackward : std::uint8_t {
+  // zhuzilin/ring-flash-attention ring_flash_attn_backward: the step's kernel
+  // writes block dK,dV of its own; only then the incoming accumulator is
+  // awaited, added to and sent on, so the hops overlap the next kernels.
+  kRingFlashAttn,
+  // TransformerEngine AttnFuncWithCPAndKVP2P.backward: the accumulator
+  // travels in one message with the next K,V, started at the step's start.
+  kTransformerEngine,
+};
+std::string_view ring_backward_name(RingBackward mode);  // "ring-flash-attn", "transformer-engine"
+std::optional<RingBackward> parse_ring_backward(std::string_view name);
+
 struct StrategyOptions {
   // A constructor (not an aggregate), so that `{P}` or `{P, Pu}` stay valid,
   // warning-free, when fields are added.
@@ -55,6 +69,7 @@ struct StrategyOptions {
   // per layer from the model's layer pattern. Strategies that emit one kind
   // only refuse the other (lower_attention checks it for every strategy).
   std::optional<AttentionKind> layer_kind;
+  RingBackward ring_backward = RingBackward::kRingFlashAttn;  // the ring family's dK,dV scheme
 };
 
 

@@ -135,6 +135,7 @@ class UspStrategy final : public Strategy {
     LaneRing r;
     for (std::uint32_t g = 0; g < gr.Pr; ++g) r.ranks.push_back(ctx.ranks[gr.member(g, u)]);
     r.options.sp = gr.Pr;
+    r.options.ring_backward = ctx.options.ring_backward;
     return r;
   }
   static GroupId ulysses_group(ProgramBuilder& b, const LayerContext& ctx, const Grid& gr, std::uint32_t g) {
@@ -195,6 +196,7 @@ LayerForward UspStrategy::forward(ProgramBuilder& b, const LayerContext& ctx, co
       ring_out.out[m] = lf.out[g];
       ring_out.lse[m] = lf.lse[g];
       ring_out.done[m] = lf.done[g];
+      ring_out.saved[m] = lf.saved[g];
     }
   }
 
@@ -206,6 +208,8 @@ LayerForward UspStrategy::forward(ProgramBuilder& b, const LayerContext& ctx, co
     f.out[m] = out.buf;
     f.done[m] = {out.op};
     f.saved[m] = {ring_in.q[m], ring_in.k[m], ring_in.v[m], ring_out.out[m], ring_out.lse[m]};
+    // Then the lane ring's own state (the TransformerEngine ring backward's first block).
+    f.saved[m].insert(f.saved[m].end(), ring_out.saved[m].begin(), ring_out.saved[m].end());
   }
   return f;
 }
@@ -221,7 +225,7 @@ LayerBackward UspStrategy::backward(ProgramBuilder& b, const LayerContext& ctx, 
   std::vector<BufferId> dout_heads(P);
   std::vector<OpList> dout_ready(P);
   for (std::uint32_t m = 0; m < P; ++m) {
-    if (fwd.saved[m].size() != kNumSaved) throw ProgramError("usp backward: forward state of member " + std::to_string(m) + " is missing");
+    if (fwd.saved[m].size() < kNumSaved) throw ProgramError("usp backward: forward state of member " + std::to_string(m) + " is missing");
     const std::uint32_t g = gr.group(m), u = gr.lane(m);
     const LayoutId ring_layout = *b.program().buffer(fwd.saved[m][kSavedQ]).layout;
     const Exchanged d = seq_to_heads(b, coll, ulysses_group(b, ctx, gr, g), grad.dout[m], u, gr.Pu, ring_layout,
@@ -249,6 +253,7 @@ LayerBackward UspStrategy::backward(ProgramBuilder& b, const LayerContext& ctx, 
       lfwd.out.push_back(s[kSavedOut]);
       lfwd.lse.push_back(s[kSavedLse]);
       lfwd.done.push_back(fwd.done[m]);
+      lfwd.saved.emplace_back(s.begin() + kNumSaved, s.end());
       lgrad.dout.push_back(dout_heads[m]);
       lgrad.ready.push_back(dout_ready[m]);
     }

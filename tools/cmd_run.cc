@@ -30,6 +30,10 @@ CommandAction add_run_command(CLI::App& app) {
   cmd->add_option("--dtype", c->dtype, "activation dtype")->capture_default_str();
   cmd->add_option("--ulysses-degree", c->ulysses_degree, "usp: Ulysses group size Pu");
   cmd->add_option("--window", c->window, "double-ring: inner ring window w");
+  cmd->add_option("--ring-bwd", c->ring_bwd,
+                  "ring family backward: ring-flash-attn (block dK,dV added after the kernel) or transformer-engine "
+                  "(dK,dV travel with the next K,V)")
+      ->capture_default_str();
   cmd->add_option("--zero-stage", c->zero_stage, "ZeRO stage of weights/gradients/optimizer over the SP ranks")
       ->capture_default_str();
   cmd->add_option("--device-profile", c->device_profile, "device profile JSON (e.g. calibrated) for the devices");
@@ -58,6 +62,7 @@ CommandAction add_run_command(CLI::App& app) {
       if (!given("--dtype")) cfg.dtype = from_file.dtype;
       if (!given("--ulysses-degree")) cfg.ulysses_degree = from_file.ulysses_degree;
       if (!given("--window")) cfg.window = from_file.window;
+      if (!given("--ring-bwd")) cfg.ring_bwd = from_file.ring_bwd;
       if (!given("--zero-stage")) cfg.zero_stage = from_file.zero_stage;
       if (!given("--device-profile")) cfg.device_profile = from_file.device_profile;
       if (!given("--json")) cfg.json = from_file.json;

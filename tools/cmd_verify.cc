@@ -28,6 +28,7 @@ struct VerifyArgs {
   std::string layer_kind;  // empty: each strategy's default
   std::optional<std::uint32_t> ulysses_degree;
   std::optional<std::uint32_t> window;
+  std::string ring_bwd = "ring-flash-attn";
 };
 
 int run_verify(const VerifyArgs& a) {
@@ -50,6 +51,9 @@ int run_verify(const VerifyArgs& a) {
   opt.sp = a.sp;
   opt.ulysses_degree = a.ulysses_degree;
   opt.window = a.window;
+  const std::optional<RingBackward> ring_bwd = parse_ring_backward(a.ring_bwd);
+  if (!ring_bwd) throw InputError("--ring-bwd", "expected ring-flash-attn or transformer-engine, got '" + a.ring_bwd + "'");
+  opt.ring_backward = *ring_bwd;
   if (a.sp == 0) throw InputError("--sp", "must be at least 1");
   if (a.layer_kind == "softmax") opt.layer_kind = AttentionKind::kSoftmax;
   else if (a.layer_kind == "linear") opt.layer_kind = AttentionKind::kLinear;
@@ -116,6 +120,8 @@ CommandAction add_verify_command(CLI::App& app) {
   cmd->add_option("--pass", a->pass, "fwd or fwd+bwd")->capture_default_str();
   cmd->add_option("--ulysses-degree", a->ulysses_degree, "usp: Ulysses degree Pu (default: largest power of two <= 8 dividing P and Hkv)");
   cmd->add_option("--window", a->window, "double-ring: inner ring window w (default: largest divisor of P <= 8)");
+  cmd->add_option("--ring-bwd", a->ring_bwd, "ring family backward: ring-flash-attn or transformer-engine")
+      ->capture_default_str();
   cmd->add_option("--seed", a->seed, "seed of the inputs and of the execution order")->capture_default_str();
   cmd->add_option("--layer-kind", a->layer_kind,
                   "softmax or linear: the layer kind a hybrid strategy (lasp2h) emits; default: the strategy's own");

@@ -86,7 +86,7 @@ StudyConfig load_study_config(const std::string& path) {
   };
   static const std::set<std::string> kKeys = {
       "model", "seq", "batch", "seqlens", "strategy", "sp", "topology", "topology-file", "nodes", "pass",
-      "layers", "network", "dtype", "ulysses-degree", "window", "zero-stage", "device-profile", "json", "trace",
+      "layers", "network", "dtype", "ulysses-degree", "window", "ring-bwd", "zero-stage", "device-profile", "json", "trace",
       "trace-ranks", "trace-layers"};
   for (const auto& [key, v] : j.items()) {
     if (!kKeys.count(key)) {
@@ -109,6 +109,7 @@ StudyConfig load_study_config(const std::string& path) {
     else if (key == "dtype") c.dtype = get_string(v, key);
     else if (key == "ulysses-degree") c.ulysses_degree = static_cast<std::uint32_t>(get_uint(v, key));
     else if (key == "window") c.window = static_cast<std::uint32_t>(get_uint(v, key));
+    else if (key == "ring-bwd") c.ring_bwd = get_string(v, key);
     else if (key == "zero-stage") c.zero_stage = static_cast<std::uint32_t>(get_uint(v, key));
     else if (key == "device-profile") c.device_profile = get_string(v, key);
     else if (key == "json") c.json = get_string(v, key);
@@ -133,6 +134,9 @@ StudyResult run_study(const StudyConfig& c) {
   r.workload = model_workload(model, lens, *dtype, parse_pass(c.pass));
   validate_workload(r.workload);
   if (c.zero_stage > 3) throw InputError("--zero-stage", "expected 0, 1, 2 or 3");
+  const std::optional<RingBackward> ring_bwd = parse_ring_backward(c.ring_bwd);
+  if (!ring_bwd)
+    throw InputError("--ring-bwd", "expected ring-flash-attn or transformer-engine, got '" + c.ring_bwd + "'");
   const Topology topo = make_topology(c);
   r.topology_name = topo.name();
   const std::uint32_t sp = c.sp.value_or(topo.num_devices());
@@ -178,6 +182,7 @@ StudyResult run_study(const StudyConfig& c) {
     out.strategy = std::string(s->name());
     out.static_bytes = static_bytes;
     StrategyOptions opt(sp, c.ulysses_degree, c.window);
+    opt.ring_backward = *ring_bwd;
     const ModelStep step{model, r.workload, opt, r.layers};
     if (auto why = refuse_model_step(*s, step)) {
       if (chosen.size() == 1) throw InputError("--strategy " + out.strategy, *why);

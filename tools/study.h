@@ -35,6 +35,7 @@ struct StudyConfig {
   std::string dtype = "bf16";
   std::optional<std::uint32_t> ulysses_degree;
   std::optional<std::uint32_t> window;
+  std::string ring_bwd = "ring-flash-attn";  // the ring family's backward (RingBackward)
   std::uint32_t zero_stage = 3;            // weights/grads/optimizer sharded over the SP ranks (ZeRO-3)
   std::string device_profile;              // a JSON profile for the topology's device type (calibrated)
   std::string json;                        // write metrics here

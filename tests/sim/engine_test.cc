@@ -162,6 +162,48 @@ TEST_CASE("a comm-bound ring takes (P-1) transfers + the last block") {
   }
 }
 
+TEST_CASE("a compute-bound ring backward exposes at most one dK,dV hop (regression: the serial accumulator chain)") {
+  // Non-causal ring, fwd+bwd, P = 4, every attention block (forward or
+  // backward) T = 1 ms; everything else free. A K,V block is 256 rows x 4
+  // heads x 64 x 2 B = 128 KiB per tensor, a transfer microseconds long.
+  // Forward: P x T (compute-bound ring). Backward, ring-flash-attn form:
+  // each step's kernel waits for its K,V only; the add into the incoming
+  // accumulator waits for the accumulator, which travelled during the
+  // kernel; only the final hop to the owner follows the last add:
+  //   makespan = 2 P T + (alpha + dKV_fp32 / beta).
+  // Before the fix every kernel waited for the accumulator it added into,
+  // putting all P hops on the critical path.
+  // TransformerEngine form: the owner's accumulator arrives during its last
+  // (diagonal) block, so nothing is exposed: makespan = 2 P T.
+  const std::uint32_t P = 4;
+  Workload w;
+  w.seq_lens = {1024};
+  w.heads = 4;
+  w.kv_heads = 4;
+  w.head_dim = 64;
+  w.causal = false;
+  w.pass = Pass::kForwardBackward;
+  const Topology topo = star(P, 100e9, 1e-6);
+  const LinkModel links;
+  const double alpha = links.params(LinkKind::kNvlink).message_overhead_s + 2e-6;  // two hops via the switch
+  const double beta = 100e9 * links.params(LinkKind::kNvlink).bandwidth_efficiency;
+  const double dkv_fp32_bytes = 2.0 * (1024 / P) * 4 * 64 * 4;
+  const double block = 1e-3;
+  for (RingBackward form : {RingBackward::kRingFlashAttn, RingBackward::kTransformerEngine}) {
+    CAPTURE(ring_backward_name(form));
+    StrategyOptions o{P};
+    o.ring_backward = form;
+    const Program p = lower_attention(*find_strategy("ring"), w, o);
+    const FakeCosts costs(p, {{OpKind::kAttnFwd, block}, {OpKind::kAttnBwd, block}});
+    const double expected = form == RingBackward::kRingFlashAttn ? 2 * P * block + alpha + dkv_fp32_bytes / beta
+                                                                 : 2 * P * block;
+    for (const char* net : {"analytical", "flow"}) {
+      CAPTURE(net);
+      CHECK(run(p, topo, costs, net).makespan_s == doctest::Approx(expected).epsilon(1e-9));
+    }
+  }
+}
+
 // One all-gather of `bytes` per member over all devices of a topology.
 Program all_gather(std::uint32_t n, std::uint32_t rows) {
   ProgramBuilder b(n);

@@ -44,13 +44,18 @@ TEST_CASE("schedule_text: ring, P = 2, forward and backward, rank 0 by hand") {
   // rank 1's (the receive waits for the previous step's compute: none yet),
   // computes the local block into out/lse; step 1 computes the received block
   // into part_out/part_lse (after the receive) and merges it into out/lse.
-  // Backward (ring_backward): prep (delta); step 0 sends K,V again (same tag
-  // as the forward's, matched by order), receives rank 1's K,V (after the
-  // previous compute: prep, double buffering), computes the
-  // local block gradient, sends the dK,dV accumulators on (after that block)
-  // and receives rank 1's (after the compute two back: prep); step 1 computes
-  // with the received K,V and accumulators, sends them on to rank 1 (their
-  // owner) and receives its own accumulators back (after step 0's block).
+  // Backward (ring_backward, ring-flash-attn form): prep (delta); step 0
+  // sends K,V again (same tag as the forward's, matched by order), receives
+  // rank 1's K,V (after the previous compute: prep, double buffering), and
+  // computes the local block gradient into block buffers of its own
+  // (dq_blk, dk_blk, dv_blk: the kernel waits for no accumulator); dq_blk is
+  // added to dq, dk_blk/dv_blk to the own zero-initialised accumulators,
+  // which go on to rank 1 (after those adds); the receive of rank 1's
+  // accumulator is posted after them too (ring-flash-attn's send_recv at the
+  // end of the step). Step 1 computes with the received K,V only (recv.1),
+  // and only the add into the received accumulator waits for it (recv.2);
+  // the sum goes to rank 1 (its owner), and rank 0's own accumulator comes
+  // back after step 1's adds.
   const std::string expected =
       "rank 0 of 2\n"
       "  compute\n"
@@ -58,18 +63,67 @@ TEST_CASE("schedule_text: ring, P = 2, forward and backward, rank 0 by hand") {
       "    1  s1  attn_fwd  q k_recv v_recv -> part_out part_lse  work 16  after recv.0\n"
       "    2  s1  attn_merge  part_out part_lse -> +out +lse\n"
       "    3  s0  attn_bwd_prep  out dout -> delta\n"
-      "    4  s0  attn_bwd  q k v dout lse delta -> +dq +dk_acc +dv_acc  work 16\n"
-      "    5  s1  attn_bwd  q k_recv v_recv dout lse delta -> +dq +dk_recv +dv_recv  work 16  after recv.1, recv.2\n"
+      "    4  s0  attn_bwd  q k v dout lse delta -> +dq_blk +dk_blk +dv_blk  work 16\n"
+      "    5  s0  accumulate  dq_blk -> +dq\n"
+      "    6  s0  accumulate  dk_blk -> +dk_acc\n"
+      "    7  s0  accumulate  dv_blk -> +dv_acc\n"
+      "    8  s1  attn_bwd  q k_recv v_recv dout lse delta -> +dq_blk +dk_blk +dv_blk  work 16  after recv.1\n"
+      "    9  s1  accumulate  dq_blk -> +dq\n"
+      "    10  s1  accumulate  dk_blk -> +dk_recv  after recv.2\n"
+      "    11  s1  accumulate  dv_blk -> +dv_recv\n"
       "  send\n"
       "    0  s0  send to 1  k v  32 B\n"
       "    1  s0  send to 1  k v  32 B\n"
-      "    2  s0  send to 1  dk_acc dv_acc  64 B  after compute.4\n"
-      "    3  s1  send to 1  dk_recv dv_recv  64 B  after compute.5\n"
+      "    2  s0  send to 1  dk_acc dv_acc  64 B  after compute.6, compute.7\n"
+      "    3  s1  send to 1  dk_recv dv_recv  64 B  after compute.10, compute.11\n"
       "  recv\n"
       "    0  s0  recv from 1  k_recv v_recv  32 B\n"
       "    1  s0  recv from 1  k_recv v_recv  32 B  after compute.3\n"
-      "    2  s0  recv from 1  dk_recv dv_recv  64 B  after compute.3\n"
-      "    3  s1  recv from 1  dk_recv dv_recv  64 B  after compute.4\n";
+      "    2  s0  recv from 1  dk_recv dv_recv  64 B  after compute.6, compute.7\n"
+      "    3  s1  recv from 1  dk_recv dv_recv  64 B  after compute.10, compute.11\n";
+  CHECK(schedule_text(p, 0) == expected);
+}
+
+TEST_CASE("schedule_text: ring with the TransformerEngine backward, P = 2, rank 0 by hand") {
+  StrategyOptions o{2};
+  o.ring_backward = RingBackward::kTransformerEngine;
+  const Program p = lower_attention(*find_strategy("ring"), tiny(false, Pass::kForwardBackward), o);
+  // Forward as above, except that it ends when the block held last has
+  // arrived (forward done includes recv.0: TE waits for every receive).
+  // Backward (AttnFuncWithCPAndKVP2P.backward): the ring runs the other way
+  // (send to i-1 = 1, receive from i+1 = 1) and starts from the block held
+  // last, rank 1's (k_recv). Step 0: the message carries K,V only (32 B):
+  // rank 1's block goes on to rank 1's predecessor and rank 0's own block
+  // comes back; the kernel computes rank 1's block into block buffers, and
+  // its dK,dV start a zero-initialised accumulator once this step's message
+  // is in (TE waits for it before the add). Step 1 (last): the message
+  // carries only that accumulator, in bf16 (4 x 1 x 2 x 2 = 16 B each,
+  // 32 B), to its owner rank 1, and rank 0 receives its own block's
+  // accumulator, into which its diagonal block is added: P - 1 = 1 hop,
+  // none after the loop.
+  const std::string expected =
+      "rank 0 of 2\n"
+      "  compute\n"
+      "    0  s0  attn_fwd  q k v -> out lse  work 16\n"
+      "    1  s1  attn_fwd  q k_recv v_recv -> part_out part_lse  work 16  after recv.0\n"
+      "    2  s1  attn_merge  part_out part_lse -> +out +lse\n"
+      "    3  s0  attn_bwd_prep  out dout -> delta  after recv.0\n"
+      "    4  s0  attn_bwd  q k_recv v_recv dout lse delta -> +dq_blk +dk_blk +dv_blk  work 16  after recv.0\n"
+      "    5  s0  accumulate  dq_blk -> +dq\n"
+      "    6  s0  accumulate  dk_blk -> +dk_acc  after recv.1\n"
+      "    7  s0  accumulate  dv_blk -> +dv_acc\n"
+      "    8  s1  attn_bwd  q k_recv v_recv dout lse delta -> +dq_blk +dk_blk +dv_blk  work 16  after recv.1\n"
+      "    9  s1  accumulate  dq_blk -> +dq\n"
+      "    10  s1  accumulate  dk_blk -> +dk_recv  after recv.2\n"
+      "    11  s1  accumulate  dv_blk -> +dv_recv\n"
+      "  send\n"
+      "    0  s0  send to 1  k v  32 B\n"
+      "    1  s0  send to 1  k_recv v_recv  32 B  after compute.2, recv.0, compute.3\n"
+      "    2  s1  send to 1  dk_acc dv_acc  32 B  after recv.1, compute.7\n"
+      "  recv\n"
+      "    0  s0  recv from 1  k_recv v_recv  32 B\n"
+      "    1  s0  recv from 1  k_recv v_recv  32 B  after compute.2, compute.3\n"
+      "    2  s1  recv from 1  dk_recv dv_recv  32 B  after compute.7\n";
   CHECK(schedule_text(p, 0) == expected);
 }
 

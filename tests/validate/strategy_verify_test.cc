@@ -16,6 +16,24 @@ TEST_CASE("verify: ring") { verify_matrix("ring"); }
 TEST_CASE("verify: zigzag") { verify_matrix("zigzag"); }
 TEST_CASE("verify: striped") { verify_matrix("striped"); }
 
+// The TransformerEngine form of the ring backward (reversed ring, dK,dV with
+// the next K,V, own block last) over the same matrix.
+testing::MatrixOptions transformer_engine_backward() {
+  testing::MatrixOptions m;
+  m.options_for = [](std::uint32_t P) {
+    StrategyOptions o{P};
+    o.ring_backward = RingBackward::kTransformerEngine;
+    return std::vector<StrategyOptions>{o};
+  };
+  return m;
+}
+TEST_CASE("verify: ring, zigzag, striped with the TransformerEngine backward") {
+  for (const char* name : {"ring", "zigzag", "striped"}) {
+    CAPTURE(name);
+    verify_matrix(name, transformer_engine_backward());
+  }
+}
+
 TEST_CASE("verify: batches of several sequences") {
   for (const char* name : {"ring", "zigzag", "striped"}) {
     Workload w;

@@ -45,6 +45,18 @@ TEST_CASE("verify: usp, and every Ulysses degree Pu dividing P = 8 and Hkv") {
   CHECK(verify_matrix("usp", splits_at_8(&StrategyOptions::ulysses_degree)) == 52);
 }
 
+TEST_CASE("verify: usp with the TransformerEngine ring backward, every Pu dividing P = 8") {
+  MatrixOptions m = splits_at_8(&StrategyOptions::ulysses_degree);
+  m.causal = {true};
+  const auto plain = m.options_for;
+  m.options_for = [plain](std::uint32_t P) {
+    auto sets = plain(P);
+    for (auto& o : sets) o.ring_backward = RingBackward::kTransformerEngine;
+    return sets;
+  };
+  CHECK(verify_matrix("usp", m) > 0);
+}
+
 TEST_CASE("verify: usp with Pu = 8 (pure Ulysses at P = 8)") {
   for (bool causal : {false, true}) {
     Workload w;
