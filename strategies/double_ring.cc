@@ -18,7 +18,9 @@
 // block_rows.h gives for (i, owner), so every step costs the same.
 //
 // Backward: K,V move as in the forward. Inside the window, fp32 dK,dV
-// accumulators travel with the block (as in ring_schedule) and come back to
+// accumulators travel with the block (as in ring_schedule's ring-flash-attn
+// form: the kernel writes block gradients, added into the accumulator held
+// once it has arrived) and come back to
 // the start member after w hops with the window's contribution. That member
 // adds the accumulator of the same block coming from the previous window
 // (received on "inter_dkv_recv" during the inner ring) and passes the sum to
@@ -300,14 +302,22 @@ LayerBackward DoubleRingStrategy::backward(ProgramBuilder& b, const LayerContext
         const BufferId qs = half_rows(b, q, blk.q), ks = half_rows(b, k, blk.kv), vs = half_rows(b, v, blk.kv);
         Deps acc_ready(dkv_ready);
         if (has_visible_pairs(b, qs, ks, causal)) {
-          Deps deps = joined(kv_ready, dkv_ready);
+          // As ring_schedule (InternEvo likewise): the kernel writes block
+          // gradients of its own and waits for its K,V only; the add into the
+          // accumulator held waits for that accumulator.
+          Deps deps(kv_ready);
           deps.add(last_compute);
+          const BufferId dq_blk = b.buffer_like(qs, me, "dq_blk", std::nullopt, /*zero_init=*/true);
+          const BufferId dk_blk = b.buffer_like(ks, me, "dk_blk", std::nullopt, /*zero_init=*/true);
+          const BufferId dv_blk = b.buffer_like(vs, me, "dv_blk", std::nullopt, /*zero_init=*/true);
           const OpId op = b.attn_bwd(st.compute, qs, ks, vs, half_rows(b, dout, blk.q), half_rows(b, lse, blk.q),
-                                     half_rows(b, delta, blk.q), half_rows(b, g.dq[i], blk.q),
-                                     half_rows(b, dk, blk.kv), half_rows(b, dv, blk.kv), causal, deps);
+                                     half_rows(b, delta, blk.q), dq_blk, dk_blk, dv_blk, causal, deps);
+          b.accumulate(st.compute, dq_blk, half_rows(b, g.dq[i], blk.q), {op});
+          const OpId add_k = b.accumulate(st.compute, dk_blk, half_rows(b, dk, blk.kv), joined(dkv_ready, Deps{op}));
+          const OpId add_v = b.accumulate(st.compute, dv_blk, half_rows(b, dv, blk.kv), {add_k});
           prev_compute = last_compute;
-          last_compute = op;
-          acc_ready = Deps{op};
+          last_compute = add_v;
+          acc_ready = Deps{add_k, add_v};
           if (t == 0) start_reads.add(op);
         }
         if (w > 1) {
@@ -317,8 +327,9 @@ LayerBackward DoubleRingStrategy::backward(ProgramBuilder& b, const LayerContext
           const std::uint32_t owner = win.owner(i, j, t + 1);  // the block inner-prev held at step t
           const BufferId dk_next = b.buffer_like(in.k[owner], me, "dk_recv", DType::kF32);
           const BufferId dv_next = b.buffer_like(in.v[owner], me, "dv_recv", DType::kF32);
-          dkv_ready = Deps{b.recv(st.recv, dk_next, prev, tag(ctx.layer, Message::kDK, step), {prev_compute}),
-                           b.recv(st.recv, dv_next, prev, tag(ctx.layer, Message::kDV, step), {prev_compute})};
+          // Posted after this step's adds (InternEvo's send_recv after `dk += dk_buffer`).
+          dkv_ready = Deps{b.recv(st.recv, dk_next, prev, tag(ctx.layer, Message::kDK, step), {last_compute}),
+                           b.recv(st.recv, dv_next, prev, tag(ctx.layer, Message::kDV, step), {last_compute})};
           dk = dk_next;
           dv = dv_next;
         } else {
