@@ -18,7 +18,19 @@ Workload model_workload(const ModelSpec& model, std::vector<std::int64_t> seq_le
   return w;
 }
 
+std::string_view scope_name(Scope scope) { return scope == Scope::kModel ? "model" : "attention"; }
+
+std::optional<Scope> parse_scope(std::string_view name) {
+  if (name == "model") return Scope::kModel;
+  if (name == "attention") return Scope::kAttention;
+  return std::nullopt;
+}
+
 namespace {
+
+// Attention layers alone (Scope::kAttention): no projections, no MLP.
+Program lower_attention_layers(const Strategy& s, const ModelStep& step, ProgramBuilder& b,
+                               std::span<const LayoutId> layout);
 
 // The options of layer l: its attention kind from the model's pattern.
 StrategyOptions layer_options(const ModelStep& step, std::uint32_t layer) {
@@ -71,6 +83,7 @@ Program lower_model_step(const Strategy& s, const ModelStep& step) {
   for (RankId r = 0; r < P; ++r) ranks[r] = r;
   std::vector<LayoutId> layout(P);
   for (std::uint32_t i = 0; i < P; ++i) layout[i] = b.layout(s.shard_layout(w, layer_options(step, 0), i));
+  if (step.scope == Scope::kAttention) return lower_attention_layers(s, step, b, layout);
 
   auto tokens = [&](std::uint32_t i, const char* name, std::uint32_t heads, std::uint32_t dim, bool zero = false) {
     return b.token_buffer(ranks[i], name, w.dtype, layout[i], 0, heads, dim, zero);
@@ -168,5 +181,54 @@ Program lower_model_step(const Strategy& s, const ModelStep& step) {
   }
   return std::move(b).finish();
 }
+
+namespace {
+
+Program lower_attention_layers(const Strategy& s, const ModelStep& step, ProgramBuilder& b,
+                               std::span<const LayoutId> layout) {
+  const Workload& w = step.workload;
+  const std::uint32_t P = step.options.sp;
+  std::vector<RankId> ranks(P);
+  for (RankId r = 0; r < P; ++r) ranks[r] = r;
+  auto tokens = [&](std::uint32_t i, const char* name, std::uint32_t heads) {
+    return b.token_buffer(ranks[i], name, w.dtype, layout[i], 0, heads, w.head_dim, /*zero_init=*/true);
+  };
+  struct LayerState {
+    LayerInputs in;
+    LayerForward fwd;
+  };
+  std::vector<LayerState> layers(step.layers);
+  std::vector<OpList> prev_done(P);
+  for (std::uint32_t l = 0; l < step.layers; ++l) {
+    b.set_layer(static_cast<std::uint16_t>(l));
+    b.set_step(0);
+    const StrategyOptions o = layer_options(step, l);
+    const LayerContext ctx{w, o, ranks, static_cast<std::uint16_t>(l)};
+    LayerState& st = layers[l];
+    for (std::uint32_t i = 0; i < P; ++i) {
+      st.in.q.push_back(tokens(i, "q", w.heads));
+      st.in.k.push_back(tokens(i, "k", w.kv_heads));
+      st.in.v.push_back(tokens(i, "v", w.kv_heads));
+    }
+    st.in.ready = prev_done;
+    st.fwd = s.forward(b, ctx, st.in);
+    prev_done = st.fwd.done;
+  }
+  if (!w.backward()) return std::move(b).finish();
+  for (std::uint32_t l = step.layers; l-- > 0;) {
+    b.set_layer(static_cast<std::uint16_t>(l));
+    b.set_step(0);
+    const StrategyOptions o = layer_options(step, l);
+    const LayerContext ctx{w, o, ranks, static_cast<std::uint16_t>(l)};
+    LayerBackwardInputs grad;
+    for (std::uint32_t i = 0; i < P; ++i) grad.dout.push_back(tokens(i, "dout", w.heads));
+    grad.ready = prev_done;
+    const LayerBackward bwd = s.backward(b, ctx, layers[l].in, layers[l].fwd, grad);
+    prev_done = bwd.done;
+  }
+  return std::move(b).finish();
+}
+
+}  // namespace
 
 }  // namespace spsim

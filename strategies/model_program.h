@@ -27,11 +27,22 @@ namespace spsim {
 // The attention workload of one layer of `model` on sequences `seq_lens`.
 Workload model_workload(const ModelSpec& model, std::vector<std::int64_t> seq_lens, DType dtype, Pass pass);
 
+// What a step lowers: the whole model (projections, MLP, attention), or the
+// attention layers alone, as SP papers and their benchmarks measure them
+// (ring-flash-attention's benchmark, TokenRing, USP): per layer q, k, v arrive
+// as given (ready when the previous layer's forward is done), the strategy's
+// forward, and in the backward dout as given (ready when the next layer's
+// backward is done), the strategy's backward.
+enum class Scope : std::uint8_t { kModel, kAttention };
+std::string_view scope_name(Scope scope);  // "model", "attention"
+std::optional<Scope> parse_scope(std::string_view name);
+
 struct ModelStep {
   const ModelSpec& model;
   Workload workload;        // from model_workload()
   StrategyOptions options;  // options.sp ranks, 0..sp-1
   std::uint32_t layers = 1; // layers to lower, 1..model.layers
+  Scope scope = Scope::kModel;
 };
 
 // Why `strategy` cannot run this step (a sentence), or nullopt: the

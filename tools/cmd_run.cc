@@ -26,6 +26,10 @@ CommandAction add_run_command(CLI::App& app) {
   cmd->add_option("--nodes", c->nodes, "nodes of the preset on a rail-optimized network")->capture_default_str();
   cmd->add_option("--pass", c->pass, "fwd or fwd+bwd")->capture_default_str();
   cmd->add_option("--layers", c->layers, "layers to simulate (default: all of the model's)");
+  cmd->add_option("--scope", c->scope,
+                  "model (projections, MLP and attention) or attention (the attention layers alone, as SP benchmarks "
+                  "measure them; no weights)")
+      ->capture_default_str();
   cmd->add_option("--network", c->network, "network model: analytical or flow")->capture_default_str();
   cmd->add_option("--dtype", c->dtype, "activation dtype")->capture_default_str();
   cmd->add_option("--ulysses-degree", c->ulysses_degree, "usp: Ulysses group size Pu");
@@ -58,6 +62,7 @@ CommandAction add_run_command(CLI::App& app) {
       if (!given("--nodes")) cfg.nodes = from_file.nodes;
       if (!given("--pass")) cfg.pass = from_file.pass;
       if (!given("--layers")) cfg.layers = from_file.layers;
+      if (!given("--scope")) cfg.scope = from_file.scope;
       if (!given("--network")) cfg.network = from_file.network;
       if (!given("--dtype")) cfg.dtype = from_file.dtype;
       if (!given("--ulysses-degree")) cfg.ulysses_degree = from_file.ulysses_degree;

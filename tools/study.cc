@@ -86,7 +86,7 @@ StudyConfig load_study_config(const std::string& path) {
   };
   static const std::set<std::string> kKeys = {
       "model", "seq", "batch", "seqlens", "strategy", "sp", "topology", "topology-file", "nodes", "pass",
-      "layers", "network", "dtype", "ulysses-degree", "window", "ring-bwd", "zero-stage", "device-profile", "json", "trace",
+      "layers", "scope", "network", "dtype", "ulysses-degree", "window", "ring-bwd", "zero-stage", "device-profile", "json", "trace",
       "trace-ranks", "trace-layers"};
   for (const auto& [key, v] : j.items()) {
     if (!kKeys.count(key)) {
@@ -105,6 +105,7 @@ StudyConfig load_study_config(const std::string& path) {
     else if (key == "nodes") c.nodes = static_cast<std::uint32_t>(get_uint(v, key));
     else if (key == "pass") c.pass = get_string(v, key);
     else if (key == "layers") c.layers = static_cast<std::uint32_t>(get_uint(v, key));
+    else if (key == "scope") c.scope = get_string(v, key);
     else if (key == "network") c.network = get_string(v, key);
     else if (key == "dtype") c.dtype = get_string(v, key);
     else if (key == "ulysses-degree") c.ulysses_degree = static_cast<std::uint32_t>(get_uint(v, key));
@@ -134,6 +135,9 @@ StudyResult run_study(const StudyConfig& c) {
   r.workload = model_workload(model, lens, *dtype, parse_pass(c.pass));
   validate_workload(r.workload);
   if (c.zero_stage > 3) throw InputError("--zero-stage", "expected 0, 1, 2 or 3");
+  const std::optional<Scope> scope = parse_scope(c.scope);
+  if (!scope) throw InputError("--scope", "expected model or attention, got '" + c.scope + "'");
+  r.scope = *scope;
   const std::optional<RingBackward> ring_bwd = parse_ring_backward(c.ring_bwd);
   if (!ring_bwd)
     throw InputError("--ring-bwd", "expected ring-flash-attn or transformer-engine, got '" + c.ring_bwd + "'");
@@ -171,7 +175,8 @@ StudyResult run_study(const StudyConfig& c) {
   smi.parameters = static_cast<double>(model.parameter_count());
   smi.zero_shards = sp;
   smi.zero_stage = static_cast<ZeroStage>(c.zero_stage);
-  const double static_bytes = static_memory(smi).total_bytes();
+  // The attention layers alone hold no weights (as in an attention benchmark).
+  const double static_bytes = r.scope == Scope::kAttention ? 0.0 : static_memory(smi).total_bytes();
   const std::vector<double> capacity = link_capacities(topo, links);
   const bool want_trace = !c.trace.empty();
 
@@ -183,7 +188,7 @@ StudyResult run_study(const StudyConfig& c) {
     out.static_bytes = static_bytes;
     StrategyOptions opt(sp, c.ulysses_degree, c.window);
     opt.ring_backward = *ring_bwd;
-    const ModelStep step{model, r.workload, opt, r.layers};
+    const ModelStep step{model, r.workload, opt, r.layers, r.scope};
     if (auto why = refuse_model_step(*s, step)) {
       if (chosen.size() == 1) throw InputError("--strategy " + out.strategy, *why);
       out.skipped = *why;
@@ -246,10 +251,14 @@ std::string top_label(const CriticalPath& cp, double step) {
 
 void print_study(const StudyResult& r, std::ostream& os) {
   const StudyConfig& c = r.config;
-  os << fmt::format("model {} ({} of {} layers)  {}\n", c.model, r.layers, r.model_layers, r.workload.describe());
-  os << fmt::format("cluster {}  SP={}  network model: {}  static memory per rank {:.1f} GB (ZeRO-{})\n",
-                    r.topology_name, r.sp, c.network,
-                    r.outcomes.empty() ? 0.0 : r.outcomes.front().static_bytes / 1e9, c.zero_stage);
+  os << fmt::format("model {} ({} of {} layers{})  {}\n", c.model, r.layers, r.model_layers,
+                    r.scope == Scope::kAttention ? ", attention only" : "", r.workload.describe());
+  const std::string static_memory =
+      r.scope == Scope::kAttention
+          ? std::string("no weights (attention only)")
+          : fmt::format("static memory per rank {:.1f} GB (ZeRO-{})",
+                        r.outcomes.empty() ? 0.0 : r.outcomes.front().static_bytes / 1e9, c.zero_stage);
+  os << fmt::format("cluster {}  SP={}  network model: {}  {}\n", r.topology_name, r.sp, c.network, static_memory);
   os << fmt::format("{:<12} {:>10} {:>11} {:>8} {:>11} {:>8} {:>10}  {}\n", "strategy", "step ms", "tokens/s",
                     "compute", "exposed ms", "overlap", "peak GB", "critical path (top)");
   for (const StrategyOutcome& o : r.outcomes) {
@@ -287,6 +296,7 @@ std::string study_json(const StudyResult& r) {
   j["model"] = c.model;
   j["layers"] = r.layers;
   j["model_layers"] = r.model_layers;
+  j["scope"] = std::string(scope_name(r.scope));
   j["workload"] = r.workload.describe();
   j["tokens"] = r.workload.total_tokens();
   j["topology"] = r.topology_name;

@@ -14,6 +14,7 @@
 #include "sim/metrics.h"
 #include "program/program.h"
 #include "sim/timeline.h"
+#include "strategies/model_program.h"
 #include "strategies/workload.h"
 #include "topology/topology.h"
 
@@ -31,6 +32,7 @@ struct StudyConfig {
   std::uint32_t nodes = 1;
   std::string pass = "fwd+bwd";
   std::optional<std::uint32_t> layers;     // default: all of the model's layers
+  std::string scope = "model";             // "model" or "attention" (the attention layers alone)
   std::string network = "flow";
   std::string dtype = "bf16";
   std::optional<std::uint32_t> ulysses_degree;
@@ -61,6 +63,7 @@ struct StrategyOutcome {
 
 struct StudyResult {
   StudyConfig config;
+  Scope scope = Scope::kModel;
   Workload workload;
   std::uint32_t sp = 0;
   std::uint32_t layers = 0, model_layers = 0;
