@@ -15,13 +15,14 @@ SpsimStepModel::SpsimStepModel(const ModelSpec& model, const Strategy& strategy,
 }
 
 std::optional<std::int64_t> SpsimStepModel::length_granule(std::uint32_t d) const {
-  for (std::int64_t m : {1, 2, 4}) {
-    const std::int64_t g = m * d;
-    const ModelStep step{model_, model_workload(model_, {g, 2 * g}, DType::kBF16, Pass::kForwardBackward),
-                         StrategyOptions{d}, 1};
-    if (!refuse_model_step(strategy_, step)) return g;
-  }
-  return std::nullopt;
+  // The strategy pads every sequence to its multiple; a granule is legal
+  // when a step of two sequences of that length is.
+  const StrategyOptions o{d};
+  const Workload probe = model_workload(model_, {d, 2 * std::int64_t{d}}, DType::kBF16, Pass::kForwardBackward);
+  const std::int64_t g = strategy_.sequence_multiple(probe, o);
+  const ModelStep step{model_, model_workload(model_, {g, 2 * g}, DType::kBF16, Pass::kForwardBackward), o, 1};
+  if (refuse_model_step(strategy_, step)) return std::nullopt;
+  return g;
 }
 
 double SpsimStepModel::simulate_layers(const GroupWork& group, std::uint32_t layers) const {

@@ -114,7 +114,7 @@ LayoutId ProgramBuilder::layout(std::span<const TokenRun> runs) {
   for (const auto& r : runs)
     if (r.count < 0 || r.stride < 1 || r.start < 0)
       throw ProgramError("token run with negative start/count or stride < 1");
-  const TokenLayout canon = canonical_layout(runs);
+  const TokenLayout canon = real_lens_.empty() ? canonical_layout(runs) : canonical_layout(mark_padding(runs, real_lens_));
   const std::uint64_t h = hash_runs(canon);
   auto [lo, hi] = layout_index_.equal_range(h);
   for (auto it = lo; it != hi; ++it) {

@@ -235,6 +235,12 @@ class ProgramBuilder {
   GroupId group(std::span<const RankId> ranks);
   LayoutId layout(std::span<const TokenRun> runs);
 
+  // The real lengths of the sequences when the layouts given to layout() are
+  // those of padded sequences: from now on every interned layout marks the
+  // tokens at positions >= real_lens[s] of sequence s as padding
+  // (token_layout.h, mark_padding()). Empty (the default): no padding.
+  void set_real_lengths(std::vector<std::int64_t> real_lens) { real_lens_ = std::move(real_lens); }
+
   // Labels stamped on the ops created from now on.
   void set_layer(std::uint16_t layer) { layer_ = layer; }
   void set_step(std::uint32_t step) { step_ = step; }
@@ -315,6 +321,7 @@ class ProgramBuilder {
   std::int64_t rows_of(BufferId b) const { return p_.buffer(b).rows; }
 
   Program p_;
+  std::vector<std::int64_t> real_lens_;
   std::uint16_t layer_ = 0;
   std::uint32_t step_ = 0;
   std::unordered_map<std::string, NameId> name_index_;

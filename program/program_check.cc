@@ -168,8 +168,13 @@ class ShapeChecker {
            " columns, expected d_v = " + std::to_string(d_v));
     std::uint64_t max_seq = 0;
     const auto runs = rows(tokens);
-    for (const auto& r : runs) max_seq = std::max<std::uint64_t>(max_seq, r.seq);
-    if (!runs.empty() && max_seq >= s.rows / d_k)
+    bool any = false;
+    for (const auto& r : runs)
+      if (!is_padding(r.seq)) {  // padding rows never touch a state
+        max_seq = std::max<std::uint64_t>(max_seq, r.seq);
+        any = true;
+      }
+    if (any && max_seq >= s.rows / d_k)
       fail(std::string(what) + " " + p_.describe_buffer(state) + " holds " + std::to_string(s.rows / d_k) +
            " sequences but " + p_.describe_buffer(tokens) + " has sequence id " + std::to_string(max_seq));
     if (t.heads == 0) fail(p_.describe_buffer(tokens) + " has no heads");

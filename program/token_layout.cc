@@ -102,6 +102,30 @@ TokenLayout slice_layout(std::span<const TokenRun> runs, std::int64_t offset,
   return canonical_layout(out);
 }
 
+std::vector<std::int64_t> pad_to_multiple(std::span<const std::int64_t> seq_lens, std::int64_t multiple) {
+  std::vector<std::int64_t> out(seq_lens.begin(), seq_lens.end());
+  if (multiple <= 1) return out;
+  for (auto& s : out) s = (s + multiple - 1) / multiple * multiple;
+  return out;
+}
+
+TokenLayout mark_padding(std::span<const TokenRun> runs, std::span<const std::int64_t> real_lens) {
+  TokenLayout out;
+  out.reserve(runs.size());
+  for (const TokenRun& r : runs) {
+    if (is_padding(r.seq) || r.seq >= real_lens.size() || r.count == 0) {
+      out.push_back(r);
+      continue;
+    }
+    const std::int64_t len = real_lens[r.seq];
+    // Tokens start + i*stride < len: i < ceil((len - start) / stride).
+    const std::int64_t real = len <= r.start ? 0 : std::min(r.count, (len - r.start + r.stride - 1) / r.stride);
+    if (real > 0) out.push_back(TokenRun{r.seq, r.start, real, r.stride});
+    if (real < r.count) out.push_back(TokenRun{padding_seq(r.seq), r.start + real * r.stride, r.count - real, r.stride});
+  }
+  return out;
+}
+
 std::vector<TokenPos> expand_layout(std::span<const TokenRun> runs) {
   std::vector<TokenPos> out;
   out.reserve(static_cast<std::size_t>(token_count(runs)));

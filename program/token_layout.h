@@ -10,7 +10,16 @@
 // unmasked (q, k) pairs follow from positions alone.
 //
 // Mask contract: query token (sq, pq) may attend key token (sk, pk) iff
-// sq == sk and (not causal or pk <= pq). Attention never crosses sequences.
+// sq == sk, neither is padding, and (not causal or pk <= pq). Attention never
+// crosses sequences.
+//
+// Padding. Strategies that cut sequences into equal chunks pad each sequence
+// to the multiple they need, as TransformerEngine's THD format and Megatron
+// do (pad_to_multiple()). A padding token of sequence s at position p has
+// sequence id padding_seq(s) (s with kPaddingFlag set) and keeps its
+// position, so positions stay unique: it occupies rows of buffers (memory,
+// messages, dense layers), is never attended and attends nothing, and is not
+// part of the global tensors executors bind.
 
 #include <algorithm>
 #include <cstdint>
@@ -36,6 +45,19 @@ struct TokenPos {
 
 using TokenLayout = std::vector<TokenRun>;
 
+inline constexpr std::uint32_t kPaddingFlag = 0x80000000u;
+constexpr bool is_padding(std::uint32_t seq) { return (seq & kPaddingFlag) != 0; }
+constexpr std::uint32_t padding_seq(std::uint32_t seq) { return seq | kPaddingFlag; }
+
+// Each length rounded up to a multiple of `multiple` (>= 1).
+std::vector<std::int64_t> pad_to_multiple(std::span<const std::int64_t> seq_lens, std::int64_t multiple);
+
+// The layout with every token of sequence s at a position >= real_lens[s]
+// turned into padding (runs split where they cross the real length).
+// Padding runs and sequence ids beyond real_lens are left as they are, so
+// applying it twice changes nothing.
+TokenLayout mark_padding(std::span<const TokenRun> runs, std::span<const std::int64_t> real_lens);
+
 // Total number of tokens (rows) of a layout.
 std::int64_t token_count(std::span<const TokenRun> runs);
 
@@ -52,8 +74,8 @@ TokenLayout slice_layout(std::span<const TokenRun> runs, std::int64_t offset,
 // Every position, in row order. For executors and tests, not hot paths.
 std::vector<TokenPos> expand_layout(std::span<const TokenRun> runs);
 
-// Calls fn(q_run, k_run) for every pair of runs of the same sequence (the
-// only pairs a mask can leave visible), in q order then k order. Packed
+// Calls fn(q_run, k_run) for every pair of runs of the same sequence, padding
+// excluded (the only pairs a mask can leave visible), in q order then k order. Packed
 // layouts of many sequences cost O((runs_q + runs_k) log runs_k), not the
 // product.
 template <class Fn>
@@ -61,13 +83,14 @@ void for_each_same_sequence_run_pair(std::span<const TokenRun> q, std::span<cons
   if (q.size() * k.size() <= 64) {
     for (const TokenRun& qr : q)
       for (const TokenRun& kr : k)
-        if (qr.seq == kr.seq) fn(qr, kr);
+        if (qr.seq == kr.seq && !is_padding(qr.seq)) fn(qr, kr);
     return;
   }
   std::vector<std::uint32_t> order(k.size());
   for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) { return k[a].seq < k[b].seq; });
   for (const TokenRun& qr : q) {
+    if (is_padding(qr.seq)) continue;
     auto it = std::lower_bound(order.begin(), order.end(), qr.seq,
                                [&](std::uint32_t i, std::uint32_t seq) { return k[i].seq < seq; });
     for (; it != order.end() && k[*it].seq == qr.seq; ++it) fn(qr, k[*it]);

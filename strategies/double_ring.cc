@@ -101,6 +101,9 @@ class DoubleRingStrategy final : public Strategy {
   std::string_view constraints() const override {
     return "window w divides P (default: largest divisor of P <= 8); S divisible by 2P; P <= S";
   }
+  std::int64_t sequence_multiple(const Workload&, const StrategyOptions& o) const override {
+    return 2 * std::int64_t{o.sp};
+  }
   std::optional<std::string> refuse(const Workload& w, const StrategyOptions& o) const override {
     if (auto r = refuse_degree(w, o)) return r;
     if (o.window) {
@@ -210,7 +213,9 @@ LayerForward DoubleRingStrategy::forward(ProgramBuilder& b, const LayerContext& 
         const RingBlock blk = zigzag_pair_block(i, win.owner(i, j, t), causal);
         const BufferId qs = half_rows(b, q, blk.q), ks = half_rows(b, k, blk.kv), vs = half_rows(b, v, blk.kv);
         std::optional<OpId> compute;
-        if (has_visible_pairs(b, qs, ks, causal)) {
+        // The local block always runs (it writes out and lse, even when every
+        // query is padding).
+        if (step == 0 || has_visible_pairs(b, qs, ks, causal)) {
           Deps deps(kv_ready);
           deps.add(last_compute);
           if (!out_written) {

@@ -6,13 +6,17 @@
 
 namespace spsim {
 
-Program lower_attention(const Strategy& strategy, const Workload& w, const StrategyOptions& o) {
-  validate_workload(w);
+Program lower_attention(const Strategy& strategy, const Workload& real, const StrategyOptions& o) {
+  validate_workload(real);
+  // The strategy shards the padded sequences; the builder marks what the
+  // padding added.
+  const Workload w = padded_workload(strategy, real, o);
   if (auto why = strategy.refuse(w, o))
     throw InputError("--strategy " + std::string(strategy.name()), *why);
   if (auto why = refuse_layer_kind(strategy, o)) throw InputError("--layer-kind", *why);
   const std::uint32_t P = o.sp;
   ProgramBuilder b(P, w.q_per_kv());
+  if (w.seq_lens != real.seq_lens) b.set_real_lengths(real.seq_lens);
   std::vector<RankId> ranks(P);
   std::iota(ranks.begin(), ranks.end(), 0);
   const LayerContext ctx{w, o, ranks, 0};

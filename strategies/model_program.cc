@@ -29,7 +29,7 @@ std::optional<Scope> parse_scope(std::string_view name) {
 namespace {
 
 // Attention layers alone (Scope::kAttention): no projections, no MLP.
-Program lower_attention_layers(const Strategy& s, const ModelStep& step, ProgramBuilder& b,
+Program lower_attention_layers(const Strategy& s, const ModelStep& step, const Workload& w, ProgramBuilder& b,
                                std::span<const LayoutId> layout);
 
 // The options of layer l: its attention kind from the model's pattern.
@@ -48,12 +48,13 @@ std::set<AttentionKind> kinds_used(const ModelStep& step) {
 }  // namespace
 
 std::optional<std::string> refuse_model_step(const Strategy& s, const ModelStep& step) {
+  const Workload padded = padded_workload(s, step.workload, step.options);
   for (AttentionKind kind : kinds_used(step)) {
     StrategyOptions o = step.options;
     o.layer_kind = kind;
     if (auto why = refuse_layer_kind(s, o))
       return std::string(step.model.name) + " has " + std::string(attention_kind_name(kind)) + " layers; " + *why;
-    if (auto why = s.refuse(step.workload, o)) return why;
+    if (auto why = s.refuse(padded, o)) return why;
   }
   // Consecutive layers must agree on the token layout (no re-sharding between layers).
   if (kinds_used(step).size() > 1) {
@@ -61,7 +62,7 @@ std::optional<std::string> refuse_model_step(const Strategy& s, const ModelStep&
       StrategyOptions a = step.options, b = step.options;
       a.layer_kind = AttentionKind::kSoftmax;
       b.layer_kind = AttentionKind::kLinear;
-      if (s.shard_layout(step.workload, a, i) != s.shard_layout(step.workload, b, i))
+      if (s.shard_layout(padded, a, i) != s.shard_layout(padded, b, i))
         return "its softmax and linear layers shard tokens differently";
     }
   }
@@ -70,20 +71,22 @@ std::optional<std::string> refuse_model_step(const Strategy& s, const ModelStep&
 
 Program lower_model_step(const Strategy& s, const ModelStep& step) {
   const ModelSpec& m = step.model;
-  const Workload& w = step.workload;
-  validate_workload(w);
+  validate_workload(step.workload);
+  // Sequences padded to the strategy's multiple; the builder marks the padding.
+  const Workload w = padded_workload(s, step.workload, step.options);
   if (step.layers == 0 || step.layers > m.layers)
     throw InputError("--layers", "must be in 1.." + std::to_string(m.layers) + " for " + m.name + ", got " +
                                      std::to_string(step.layers));
   if (auto why = refuse_model_step(s, step)) throw InputError("--strategy " + std::string(s.name()), *why);
   const std::uint32_t P = step.options.sp;
   ProgramBuilder b(P, w.q_per_kv());
+  if (w.seq_lens != step.workload.seq_lens) b.set_real_lengths(step.workload.seq_lens);
   const StreamId compute = b.stream("compute");
   std::vector<RankId> ranks(P);
   for (RankId r = 0; r < P; ++r) ranks[r] = r;
   std::vector<LayoutId> layout(P);
   for (std::uint32_t i = 0; i < P; ++i) layout[i] = b.layout(s.shard_layout(w, layer_options(step, 0), i));
-  if (step.scope == Scope::kAttention) return lower_attention_layers(s, step, b, layout);
+  if (step.scope == Scope::kAttention) return lower_attention_layers(s, step, w, b, layout);
 
   auto tokens = [&](std::uint32_t i, const char* name, std::uint32_t heads, std::uint32_t dim, bool zero = false) {
     return b.token_buffer(ranks[i], name, w.dtype, layout[i], 0, heads, dim, zero);
@@ -184,9 +187,8 @@ Program lower_model_step(const Strategy& s, const ModelStep& step) {
 
 namespace {
 
-Program lower_attention_layers(const Strategy& s, const ModelStep& step, ProgramBuilder& b,
+Program lower_attention_layers(const Strategy& s, const ModelStep& step, const Workload& w, ProgramBuilder& b,
                                std::span<const LayoutId> layout) {
-  const Workload& w = step.workload;
   const std::uint32_t P = step.options.sp;
   std::vector<RankId> ranks(P);
   for (RankId r = 0; r < P; ++r) ranks[r] = r;

@@ -46,8 +46,9 @@ struct ModelStep {
 };
 
 // Why `strategy` cannot run this step (a sentence), or nullopt: the
-// strategy's own refusal for each layer kind the model uses, or a layer kind
-// it does not emit.
+// strategy's own refusal (on the sequences padded to its multiple, see
+// padded_workload) for each layer kind the model uses, or a layer kind it
+// does not emit.
 std::optional<std::string> refuse_model_step(const Strategy& strategy, const ModelStep& step);
 
 // Throws InputError("--strategy NAME", reason) when refused, InputError for

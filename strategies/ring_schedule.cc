@@ -77,6 +77,9 @@ class RingVariantStrategy final : public Strategy {
     if (auto r = refuse_degree(w, o)) return r;
     return refuse_indivisible(w, std::int64_t{v_.chunks_per_member} * o.sp, v_.chunks_per_member == 1 ? "P" : "2P");
   }
+  std::int64_t sequence_multiple(const Workload&, const StrategyOptions& o) const override {
+    return std::int64_t{v_.chunks_per_member} * o.sp;
+  }
   TokenLayout shard_layout(const Workload& w, const StrategyOptions& o, std::uint32_t member) const override {
     return v_.layout(w.seq_lens, o.sp, member);
   }
@@ -141,7 +144,9 @@ LayerForward ring_forward(ProgramBuilder& b, const LayerContext& ctx, const Laye
       const RingBlock blk = rule(i, s, P);
       const BufferId qs = rows[i](in.q[i], blk.q), ks = rows[i](mi.k, blk.kv), vs = rows[i](mi.v, blk.kv);
       std::optional<OpId> compute;
-      if (visible(b, qs, ks, causal)) {
+      // The local block always runs: it writes out and lse even for a member
+      // whose queries are all padding (a kernel with no visible pair).
+      if (s == 0 || visible(b, qs, ks, causal)) {
         Deps deps(mi.kv_ready);
         deps.add(mi.last_compute);
         if (!mi.out_written) {

@@ -16,6 +16,17 @@ std::optional<RingBackward> parse_ring_backward(std::string_view name) {
   return std::nullopt;
 }
 
+Workload padded_workload(const Strategy& s, const Workload& w, const StrategyOptions& o) {
+  Workload p = w;
+  const std::int64_t m = s.sequence_multiple(w, o);
+  if (m > 1) p.seq_lens = pad_to_multiple(w.seq_lens, m);
+  return p;
+}
+
+std::int64_t padding_tokens(const Strategy& s, const Workload& w, const StrategyOptions& o) {
+  return padded_workload(s, w, o).total_tokens() - w.total_tokens();
+}
+
 std::optional<std::string> refuse_layer_kind(const Strategy& s, const StrategyOptions& o) {
   if (!o.layer_kind || *o.layer_kind == s.attention_kind(o)) return std::nullopt;
   return std::string(s.name()) + " emits " + std::string(attention_kind_name(s.attention_kind(o))) +

@@ -145,6 +145,15 @@ class Strategy {
   // compares with the matching dense reference (linear attention has no lse).
   virtual AttentionKind attention_kind(const StrategyOptions&) const { return AttentionKind::kSoftmax; }
 
+  // Every sequence is padded to a multiple of this before sharding (as
+  // TransformerEngine's THD format and Megatron pad each sequence to a
+  // multiple of 2·CP for zigzag, of CP for a contiguous ring): the multiple
+  // that refuse() otherwise demands. Default: P.
+  virtual std::int64_t sequence_multiple(const Workload& w, const StrategyOptions& o) const {
+    (void)w;
+    return o.sp;
+  }
+
   // Positions of member i's q/k/v/out shard.
   virtual TokenLayout shard_layout(const Workload& w, const StrategyOptions& o,
                                    std::uint32_t member) const = 0;
@@ -155,6 +164,13 @@ class Strategy {
                                  const LayerInputs& in, const LayerForward& fwd,
                                  const LayerBackwardInputs& grad) const = 0;
 };
+
+// `w` with every sequence padded to s.sequence_multiple(w, o) (the real
+// lengths stay in w; lower_attention and lower_model_step mark the added
+// tokens as padding). Equal to w when nothing needs padding.
+Workload padded_workload(const Strategy& s, const Workload& w, const StrategyOptions& o);
+// Padding tokens the padded workload adds (0 when none).
+std::int64_t padding_tokens(const Strategy& s, const Workload& w, const StrategyOptions& o);
 
 // Common refusals, shared by strategies; each returns a sentence or nullopt.
 // P must be at least 1 and no larger than the shortest sequence.

@@ -84,6 +84,9 @@ class TokenRingStrategy final : public Strategy {
   std::string_view constraints() const override {
     return "S divisible by P (2P when causal); P <= S";
   }
+  std::int64_t sequence_multiple(const Workload& w, const StrategyOptions& o) const override {
+    return (w.causal ? 2 : 1) * std::int64_t{o.sp};
+  }
   std::optional<std::string> refuse(const Workload& w, const StrategyOptions& o) const override {
     if (auto r = refuse_degree(w, o)) return r;
     if (w.causal) return refuse_indivisible(w, 2 * std::int64_t{o.sp}, "2P (causal zigzag layout)");

@@ -101,6 +101,9 @@ class UspStrategy final : public Strategy {
   std::string_view constraints() const override {
     return "Pu divides P and Hkv (default: largest power of two <= 8 dividing both); S divisible by 2P; P <= S";
   }
+  std::int64_t sequence_multiple(const Workload&, const StrategyOptions& o) const override {
+    return 2 * std::int64_t{o.sp};
+  }
   std::optional<std::string> refuse(const Workload& w, const StrategyOptions& o) const override {
     if (auto r = refuse_degree(w, o)) return r;
     if (o.ulysses_degree) {

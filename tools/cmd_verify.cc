@@ -72,7 +72,7 @@ int run_verify(const VerifyArgs& a) {
   std::vector<std::optional<std::string>> refused;
   for (const Strategy* s : chosen) {
     std::string flag = "--strategy " + std::string(s->name());
-    auto why = s->refuse(w, opt);
+    auto why = s->refuse(padded_workload(*s, w, opt), opt);
     if (!why && (why = refuse_layer_kind(*s, opt))) flag = "--layer-kind";
     if (why && chosen.size() == 1) throw InputError(flag, *why);
     refused.push_back(why);
@@ -94,9 +94,14 @@ int run_verify(const VerifyArgs& a) {
         if (c.tensor == t) return fmt::format("{:.2e}", c.max_rel_error);
       return "-";
     };
-    fmt::print("{:<12} {:>8} {:>10} {:>10} {:>10} {:>10} {:>10}  {} ({})\n", s->name(), r.ops, cell(Tensor::kOut),
+    const std::int64_t pad = padding_tokens(*s, w, opt);
+    const std::string padding =
+        pad == 0 ? std::string()
+                 : fmt::format(", {} padding tokens, {:.1f}%", pad, 100.0 * static_cast<double>(pad) /
+                                                                   static_cast<double>(w.total_tokens() + pad));
+    fmt::print("{:<12} {:>8} {:>10} {:>10} {:>10} {:>10} {:>10}  {} ({}{})\n", s->name(), r.ops, cell(Tensor::kOut),
                cell(Tensor::kLse), cell(Tensor::kDQ), cell(Tensor::kDK), cell(Tensor::kDV), r.passed ? "PASS" : "FAIL",
-               attention_kind_name(s->attention_kind(opt)));
+               attention_kind_name(s->attention_kind(opt)), padding);
     all_passed &= r.passed;
   }
   return all_passed ? kExitOk : kExitCheckFailed;

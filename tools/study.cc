@@ -195,6 +195,7 @@ StudyResult run_study(const StudyConfig& c) {
       r.outcomes.push_back(std::move(out));
       continue;
     }
+    out.padding_tokens = padding_tokens(*s, r.workload, opt);
     sim.program = std::make_unique<Program>(lower_model_step(*s, step));
     const Program& p = *sim.program;
     sim.matching = std::make_unique<CommMatching>(check_program(p));
@@ -286,6 +287,16 @@ void print_study(const StudyResult& r, std::ostream& os) {
   os << "compute: mean busy share per rank; exposed: max per rank of communication not hidden by compute; "
         "overlap: hidden share of all communication\n";
   if (any_over) os << "! peak memory exceeds the device's capacity\n";
+  std::string padded;
+  for (const auto& o : r.outcomes)
+    if (!o.skipped && o.padding_tokens > 0)
+      padded += fmt::format("{}{} {} ({:.2f}%)", padded.empty() ? "" : ", ", o.strategy, o.padding_tokens,
+                            100.0 * static_cast<double>(o.padding_tokens) /
+                                static_cast<double>(r.workload.total_tokens() + o.padding_tokens));
+  if (!padded.empty())
+    os << "padding tokens (each sequence padded to the multiple the strategy shards by; masked, but stored, "
+          "sent and run through the dense layers): "
+       << padded << "\n";
   if (r.traced) os << fmt::format("trace of {} written to {}\n", *r.traced, c.trace);
   if (!c.json.empty()) os << fmt::format("metrics written to {}\n", c.json);
 }
@@ -319,6 +330,7 @@ std::string study_json(const StudyResult& r) {
     s["mean_link_utilization"] = m.mean_link_utilization;
     s["static_bytes_per_rank"] = o.static_bytes;
     s["useful_flops_per_rank"] = o.flops_per_rank;
+    s["padding_tokens"] = o.padding_tokens;
     json ranks = json::array();
     for (const RankMetrics& rm : m.ranks) {
       json x;

@@ -59,6 +59,7 @@ struct StrategyOutcome {
   double tokens_per_s = 0;
   double static_bytes = 0;   // per rank: weights + gradients + optimizer
   double flops_per_rank = 0; // useful FLOPs (mean over ranks)
+  std::int64_t padding_tokens = 0;  // tokens added padding each sequence to the strategy's multiple
 };
 
 struct StudyResult {

@@ -15,7 +15,7 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
 bool visible(TokenPos q, TokenPos k, bool causal) {
-  return q.seq == k.seq && (!causal || k.pos <= q.pos);
+  return q.seq == k.seq && !is_padding(q.seq) && (!causal || k.pos <= q.pos);
 }
 
 // A dense [rows, heads, cols] block, for collectives.
@@ -51,10 +51,14 @@ class HostExecutor::Impl {
         throw ProgramError(p_.describe_buffer(bind.buffer) + " does not fit input tensor '" +
                            std::string(tensor_name(bind.tensor)) + "'");
       for (std::uint32_t r = 0; r < b.rows; ++r) {
-        if (!t.contains(pos[r]))
+        // Padding rows are not part of the input: they start as zeros, as a
+        // padded batch does.
+        const bool pad = is_padding(pos[r].seq);
+        if (!pad && !t.contains(pos[r]))
           throw ProgramError(p_.describe_buffer(bind.buffer) + " holds a token outside the input");
         for (std::uint32_t h = 0; h < b.heads; ++h)
-          for (std::uint32_t c = 0; c < b.cols; ++c) at(bind.buffer, r, h, c) = t.at(pos[r], b.head_begin + h, c);
+          for (std::uint32_t c = 0; c < b.cols; ++c)
+            at(bind.buffer, r, h, c) = pad ? 0.0 : t.at(pos[r], b.head_begin + h, c);
       }
     }
   }
@@ -139,6 +143,7 @@ class HostExecutor::Impl {
       const Buffer& b = p_.buffer(bind.buffer);
       const auto& pos = positions(bind.buffer);
       for (std::uint32_t r = 0; r < b.rows; ++r) {
+        if (is_padding(pos[r].seq)) continue;  // not part of the result
         if (!t.contains(pos[r]))
           throw ProgramError(p_.describe_buffer(bind.buffer) + " holds a token outside the inputs");
         for (std::uint32_t h = 0; h < b.heads; ++h) {
@@ -246,7 +251,7 @@ class HostExecutor::Impl {
     const Buffer &bk = p_.buffer(k), &bv = p_.buffer(v);
     const auto& pk = positions(k);
     for (std::uint32_t r = 0; r < bk.rows; ++r)
-      for (std::uint32_t h = 0; h < bk.heads; ++h) {
+      for (std::uint32_t h = 0; h < bk.heads && !is_padding(pk[r].seq); ++h) {
         const std::uint32_t hs = state_head(bk.head_begin + h, state, false);
         for (std::uint32_t a = 0; a < bk.cols; ++a)
           for (std::uint32_t c = 0; c < bv.cols; ++c)
@@ -273,7 +278,7 @@ class HostExecutor::Impl {
     const Buffer &bq = p_.buffer(q), &bs = p_.buffer(state);
     const auto& pq = positions(q);
     for (std::uint32_t i = 0; i < bq.rows; ++i)
-      for (std::uint32_t h = 0; h < bq.heads; ++h) {
+      for (std::uint32_t h = 0; h < bq.heads && !is_padding(pq[i].seq); ++h) {
         const std::uint32_t hs = state_head(bq.head_begin + h, state, true);
         for (std::uint32_t c = 0; c < bs.cols; ++c) {
           double o = 0;
@@ -322,7 +327,7 @@ class HostExecutor::Impl {
     const Buffer &bd = p_.buffer(dout), &bq = p_.buffer(dq);
     const auto& pd = positions(dout);
     for (std::uint32_t i = 0; i < bd.rows; ++i)
-      for (std::uint32_t h = 0; h < bd.heads; ++h) {
+      for (std::uint32_t h = 0; h < bd.heads && !is_padding(pd[i].seq); ++h) {
         const std::uint32_t hs = state_head(bd.head_begin + h, state, true);
         for (std::uint32_t a = 0; a < bq.cols; ++a) {
           double g = 0;
@@ -337,7 +342,7 @@ class HostExecutor::Impl {
     const Buffer &bq = p_.buffer(q), &bd = p_.buffer(dout);
     const auto& pq = positions(q);
     for (std::uint32_t r = 0; r < bq.rows; ++r)
-      for (std::uint32_t h = 0; h < bq.heads; ++h) {
+      for (std::uint32_t h = 0; h < bq.heads && !is_padding(pq[r].seq); ++h) {
         const std::uint32_t hs = state_head(bq.head_begin + h, dstate, true);
         for (std::uint32_t a = 0; a < bq.cols; ++a)
           for (std::uint32_t c = 0; c < bd.cols; ++c)
@@ -369,7 +374,7 @@ class HostExecutor::Impl {
     const Buffer &bk = p_.buffer(k), &bv = p_.buffer(v);
     const auto& pk = positions(k);
     for (std::uint32_t r = 0; r < bk.rows; ++r)
-      for (std::uint32_t h = 0; h < bk.heads; ++h) {
+      for (std::uint32_t h = 0; h < bk.heads && !is_padding(pk[r].seq); ++h) {
         const std::uint32_t hs = state_head(bk.head_begin + h, dstate, false);
         const std::uint32_t seq = pk[r].seq;
         for (std::uint32_t a = 0; a < bk.cols; ++a) {
