@@ -4,6 +4,7 @@
 #include "costmodel/device_profile.h"
 #include "program/input_error.h"
 #include "strategies/model.h"
+#include "strategies/model_json.h"
 #include "strategies/registry.h"
 #include "tools/cli_common.h"
 #include "topology/node_preset.h"
@@ -27,6 +28,9 @@ void list_models() {
     fmt::print("{:<20} {:>6} {:>6} {:>7} {:>5} {:>6} {:>8.2f}B  {}{}\n", m.name, m.layers, m.hidden,
                fmt::format("{}/{}", m.heads, m.kv_heads), m.head_dim, m.ffn_hidden,
                static_cast<double>(m.parameter_count()) / 1e9, m.attention.describe(), m.causal ? "" : ", full mask");
+  fmt::print("\nEach preset is the file models/<name>.json; your own model: --model-file FILE, a JSON object "
+             "with these keys (strategies/model_json.h):\n{}",
+             model_file_keys_help());
 }
 
 void list_topologies() {

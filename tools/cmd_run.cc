@@ -2,6 +2,7 @@
 // memory of one or all strategies for a model, workload and cluster.
 #include <iostream>
 
+#include "program/input_error.h"
 #include "sim/network_model.h"
 #include "tools/cli_common.h"
 #include "tools/study.h"
@@ -14,6 +15,8 @@ CommandAction add_run_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("run", "Simulate a model step with one or all SP strategies on a cluster");
   cmd->add_option("--config", *config_file, "JSON file with these settings (keys: the flag names without --)");
   cmd->add_option("--model", c->model, "model preset (spsim list models)")->capture_default_str();
+  cmd->add_option("--model-file", c->model_file,
+                  "a model JSON file instead of a preset (keys: spsim list models; presets are models/*.json)");
   cmd->add_option("--seq", c->seq, "sequence length S")->capture_default_str();
   cmd->add_option("--batch", c->batch, "sequences per step B")->capture_default_str();
   cmd->add_option("--seqlens", c->seqlens, "packed sequence lengths, comma-separated (instead of --seq/--batch)")
@@ -52,6 +55,7 @@ CommandAction add_run_command(CLI::App& app) {
       StudyConfig from_file = load_study_config(*config_file);
       auto given = [&](const char* flag) { return cmd->count(flag) > 0; };
       if (!given("--model")) cfg.model = from_file.model;
+      if (!given("--model-file")) cfg.model_file = from_file.model_file;
       if (!given("--seq")) cfg.seq = from_file.seq;
       if (!given("--batch")) cfg.batch = from_file.batch;
       if (!given("--seqlens")) cfg.seqlens = from_file.seqlens;
@@ -75,6 +79,8 @@ CommandAction add_run_command(CLI::App& app) {
       if (!given("--trace-ranks")) cfg.trace_ranks = from_file.trace_ranks;
       if (!given("--trace-layers")) cfg.trace_layers = from_file.trace_layers;
     }
+    if (cmd->count("--model") > 0 && !cfg.model_file.empty())
+      throw InputError("--model-file", "give --model or --model-file, not both");
     const StudyResult r = run_study(cfg);
     print_study(r, std::cout);
     return kExitOk;

@@ -17,6 +17,7 @@
 #include "sim/network_model.h"
 #include "program/program_check.h"
 #include "strategies/model.h"
+#include "strategies/model_json.h"
 #include "strategies/model_program.h"
 #include "strategies/registry.h"
 #include "topology/cluster.h"
@@ -85,9 +86,11 @@ StudyConfig load_study_config(const std::string& path) {
     return out;
   };
   static const std::set<std::string> kKeys = {
-      "model", "seq", "batch", "seqlens", "strategy", "sp", "topology", "topology-file", "nodes", "pass",
+      "model", "model-file", "seq", "batch", "seqlens", "strategy", "sp", "topology", "topology-file", "nodes", "pass",
       "layers", "scope", "network", "dtype", "ulysses-degree", "window", "ring-bwd", "zero-stage", "device-profile", "json", "trace",
       "trace-ranks", "trace-layers"};
+  if (j.contains("model") && j.contains("model-file"))
+    throw InputError(where("model-file"), "give 'model' or 'model-file', not both");
   for (const auto& [key, v] : j.items()) {
     if (!kKeys.count(key)) {
       std::string names;
@@ -95,6 +98,7 @@ StudyConfig load_study_config(const std::string& path) {
       throw InputError(where(key), "unknown key; expected one of: " + names);
     }
     if (key == "model") c.model = get_string(v, key);
+    else if (key == "model-file") c.model_file = get_string(v, key);
     else if (key == "seq") c.seq = static_cast<std::int64_t>(get_uint(v, key));
     else if (key == "batch") c.batch = static_cast<std::uint32_t>(get_uint(v, key));
     else if (key == "seqlens") for (auto x : get_uint_list(v, key)) c.seqlens.push_back(static_cast<std::int64_t>(x));
@@ -124,7 +128,8 @@ StudyConfig load_study_config(const std::string& path) {
 StudyResult run_study(const StudyConfig& c) {
   StudyResult r;
   r.config = c;
-  const ModelSpec& model = find_model(c.model);
+  const ModelSpec model = c.model_file.empty() ? find_model(c.model) : load_model_file(c.model_file);
+  r.model_name = model.name;
   const auto dtype = parse_dtype(c.dtype);
   if (!dtype) throw InputError("--dtype", "expected fp16, bf16, fp32 or fp64, got '" + c.dtype + "'");
   std::vector<std::int64_t> lens = c.seqlens;
@@ -252,7 +257,7 @@ std::string top_label(const CriticalPath& cp, double step) {
 
 void print_study(const StudyResult& r, std::ostream& os) {
   const StudyConfig& c = r.config;
-  os << fmt::format("model {} ({} of {} layers{})  {}\n", c.model, r.layers, r.model_layers,
+  os << fmt::format("model {} ({} of {} layers{})  {}\n", r.model_name, r.layers, r.model_layers,
                     r.scope == Scope::kAttention ? ", attention only" : "", r.workload.describe());
   const std::string static_memory =
       r.scope == Scope::kAttention
@@ -304,7 +309,7 @@ void print_study(const StudyResult& r, std::ostream& os) {
 std::string study_json(const StudyResult& r) {
   json j;
   const StudyConfig& c = r.config;
-  j["model"] = c.model;
+  j["model"] = r.model_name;
   j["layers"] = r.layers;
   j["model_layers"] = r.model_layers;
   j["scope"] = std::string(scope_name(r.scope));

@@ -22,6 +22,7 @@ namespace spsim {
 
 struct StudyConfig {
   std::string model = "llama3-8b";
+  std::string model_file;                  // a model JSON file (strategies/model_json.h) instead of a preset
   std::int64_t seq = 131072;               // sequence length (with batch) ...
   std::uint32_t batch = 1;
   std::vector<std::int64_t> seqlens;       // ... or packed lengths (overrides seq/batch)
@@ -64,6 +65,7 @@ struct StrategyOutcome {
 
 struct StudyResult {
   StudyConfig config;
+  std::string model_name;
   Scope scope = Scope::kModel;
   Workload workload;
   std::uint32_t sp = 0;
