@@ -20,6 +20,21 @@ Workload model_workload(const ModelSpec& model, std::vector<std::int64_t> seq_le
 
 std::string_view scope_name(Scope scope) { return scope == Scope::kModel ? "model" : "attention"; }
 
+std::string_view recompute_name(Recompute r) {
+  switch (r) {
+    case Recompute::kNone: return "none";
+    case Recompute::kSelective: return "selective";
+    case Recompute::kFull: return "full";
+  }
+  return "?";
+}
+
+std::optional<Recompute> parse_recompute(std::string_view name) {
+  for (Recompute r : {Recompute::kNone, Recompute::kSelective, Recompute::kFull})
+    if (name == recompute_name(r)) return r;
+  return std::nullopt;
+}
+
 std::optional<Scope> parse_scope(std::string_view name) {
   if (name == "model") return Scope::kModel;
   if (name == "attention") return Scope::kAttention;
@@ -107,21 +122,23 @@ Program lower_model_step(const Strategy& s, const ModelStep& step) {
   std::vector<std::optional<OpId>> x_ready(P);
   for (std::uint32_t i = 0; i < P; ++i) x[i] = tokens(i, "x", 1, m.hidden, /*zero=*/true);
 
-  for (std::uint32_t l = 0; l < step.layers; ++l) {
-    b.set_layer(static_cast<std::uint16_t>(l));
-    b.set_step(0);
+  // Layer l's forward from its input x (ready after x_ready): fills `st` and
+  // returns the layer's output and the ops that produce it. The backward
+  // calls it again to recompute a layer (Recompute::kFull).
+  auto layer_forward = [&](std::uint32_t l, LayerState& st, const std::vector<BufferId>& x,
+                           const std::vector<Deps>& x_ready, std::vector<BufferId>& x_out,
+                           std::vector<std::optional<OpId>>& x_out_ready) {
     const StrategyOptions o = layer_options(step, l);
     const LayerContext ctx{w, o, ranks, static_cast<std::uint16_t>(l)};
-    LayerState& st = layers[l];
     st.x = x;
     st.in.ready.resize(P);
     for (std::uint32_t i = 0; i < P; ++i) {
       st.in.q.push_back(tokens(i, "q", w.heads, w.head_dim));
       st.in.k.push_back(tokens(i, "k", w.kv_heads, w.head_dim));
       st.in.v.push_back(tokens(i, "v", w.kv_heads, w.head_dim));
-      st.in.ready[i] = {b.dense(compute, x[i], st.in.q[i], seed(l, 0), {x_ready[i]}),
-                        b.dense(compute, x[i], st.in.k[i], seed(l, 1), {x_ready[i]}),
-                        b.dense(compute, x[i], st.in.v[i], seed(l, 2), {x_ready[i]})};
+      st.in.ready[i] = {b.dense(compute, x[i], st.in.q[i], seed(l, 0), x_ready[i]),
+                        b.dense(compute, x[i], st.in.k[i], seed(l, 1), x_ready[i]),
+                        b.dense(compute, x[i], st.in.v[i], seed(l, 2), x_ready[i])};
     }
     st.fwd = s.forward(b, ctx, st.in);
     b.set_step(0);
@@ -132,9 +149,17 @@ Program lower_model_step(const Strategy& s, const ModelStep& step) {
       const OpId up = b.dense(compute, st.y[i], st.mid[i], seed(l, 4), {o_proj});
       std::optional<OpId> gate;
       if (gated) gate = b.dense(compute, st.y[i], tokens(i, "u", 1, m.ffn_hidden), seed(l, 5), {o_proj});
-      x[i] = tokens(i, "x", 1, m.hidden);
-      x_ready[i] = b.dense(compute, st.mid[i], x[i], seed(l, 6), {up, gate});
+      x_out[i] = tokens(i, "x", 1, m.hidden);
+      x_out_ready[i] = b.dense(compute, st.mid[i], x_out[i], seed(l, 6), {up, gate});
     }
+  };
+  for (std::uint32_t l = 0; l < step.layers; ++l) {
+    b.set_layer(static_cast<std::uint16_t>(l));
+    b.set_step(0);
+    std::vector<Deps> ready(P);
+    for (std::uint32_t i = 0; i < P; ++i) ready[i] = Deps{x_ready[i]};
+    const std::vector<BufferId> x_in = x;
+    layer_forward(l, layers[l], x_in, ready, x, x_ready);
   }
   if (!w.backward()) return std::move(b).finish();
 
@@ -150,7 +175,24 @@ Program lower_model_step(const Strategy& s, const ModelStep& step) {
     b.set_step(0);
     const StrategyOptions o = layer_options(step, l);
     const LayerContext ctx{w, o, ranks, static_cast<std::uint16_t>(l)};
-    const LayerState& st = layers[l];
+    // Recomputation, issued when the backward reaches the layer (after the
+    // later layers' backward on the compute stream), from what was kept.
+    LayerState recomputed;
+    if (step.recompute == Recompute::kFull) {
+      std::vector<Deps> ready(P);
+      std::vector<BufferId> unused_out(P);
+      std::vector<std::optional<OpId>> unused_ready(P);
+      for (std::uint32_t i = 0; i < P; ++i) ready[i] = dx_ready[i];
+      layer_forward(l, recomputed, layers[l].x, ready, unused_out, unused_ready);
+    } else if (step.recompute == Recompute::kSelective) {
+      recomputed = layers[l];
+      LayerInputs again = layers[l].in;
+      for (std::uint32_t i = 0; i < P; ++i) again.ready[i].assign(dx_ready[i].ids().begin(), dx_ready[i].ids().end());
+      recomputed.fwd = s.forward(b, ctx, again);
+      b.set_step(0);
+      recomputed.in = again;
+    }
+    const LayerState& st = step.recompute == Recompute::kNone ? layers[l] : recomputed;
     LayerBackwardInputs grad;
     grad.ready.resize(P);
     for (std::uint32_t i = 0; i < P; ++i) {

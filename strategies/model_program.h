@@ -37,12 +37,31 @@ enum class Scope : std::uint8_t { kModel, kAttention };
 std::string_view scope_name(Scope scope);  // "model", "attention"
 std::optional<Scope> parse_scope(std::string_view name);
 
+// Activation recomputation (Korthikanti et al., "Reducing Activation
+// Recomputation in Large Transformer Models", arXiv 2205.05198), as
+// Megatron-LM's --recompute-granularity:
+//   none       every activation the backward reads is kept from the forward;
+//   selective  the core attention is recomputed in the backward (the
+//              strategy's forward runs again, right before its backward;
+//              Megatron's recompute of "core_attn"): its outputs (out, lse)
+//              are not kept. With flash attention the scores are never stored,
+//              so this saves out and lse per layer and costs one more attention
+//              forward;
+//   full       only each layer's input is kept; the whole layer's forward
+//              runs again at the start of its backward (Megatron's "full",
+//              uniform method, one layer per checkpoint).
+// The recomputed ops are simulated like any other: their time is the cost.
+enum class Recompute : std::uint8_t { kNone, kSelective, kFull };
+std::string_view recompute_name(Recompute r);  // "none", "selective", "full"
+std::optional<Recompute> parse_recompute(std::string_view name);
+
 struct ModelStep {
   const ModelSpec& model;
   Workload workload;        // from model_workload()
   StrategyOptions options;  // options.sp ranks, 0..sp-1
   std::uint32_t layers = 1; // layers to lower, 1..model.layers
   Scope scope = Scope::kModel;
+  Recompute recompute = Recompute::kNone;  // Scope::kModel only
 };
 
 // Why `strategy` cannot run this step (a sentence), or nullopt: the

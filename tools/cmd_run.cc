@@ -33,6 +33,9 @@ CommandAction add_run_command(CLI::App& app) {
                   "model (projections, MLP and attention) or attention (the attention layers alone, as SP benchmarks "
                   "measure them; no weights)")
       ->capture_default_str();
+  cmd->add_option("--recompute", c->recompute,
+                  "activation recomputation: none, selective (core attention) or full (whole layers), as Megatron-LM")
+      ->capture_default_str();
   cmd->add_option("--network", c->network, "network model: analytical or flow")->capture_default_str();
   cmd->add_option("--dtype", c->dtype, "activation dtype")->capture_default_str();
   cmd->add_option("--ulysses-degree", c->ulysses_degree, "usp: Ulysses group size Pu");
@@ -67,6 +70,7 @@ CommandAction add_run_command(CLI::App& app) {
       if (!given("--pass")) cfg.pass = from_file.pass;
       if (!given("--layers")) cfg.layers = from_file.layers;
       if (!given("--scope")) cfg.scope = from_file.scope;
+      if (!given("--recompute")) cfg.recompute = from_file.recompute;
       if (!given("--network")) cfg.network = from_file.network;
       if (!given("--dtype")) cfg.dtype = from_file.dtype;
       if (!given("--ulysses-degree")) cfg.ulysses_degree = from_file.ulysses_degree;

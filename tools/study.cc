@@ -87,7 +87,7 @@ StudyConfig load_study_config(const std::string& path) {
   };
   static const std::set<std::string> kKeys = {
       "model", "model-file", "seq", "batch", "seqlens", "strategy", "sp", "topology", "topology-file", "nodes", "pass",
-      "layers", "scope", "network", "dtype", "ulysses-degree", "window", "ring-bwd", "zero-stage", "device-profile", "json", "trace",
+      "layers", "scope", "recompute", "network", "dtype", "ulysses-degree", "window", "ring-bwd", "zero-stage", "device-profile", "json", "trace",
       "trace-ranks", "trace-layers"};
   if (j.contains("model") && j.contains("model-file"))
     throw InputError(where("model-file"), "give 'model' or 'model-file', not both");
@@ -110,6 +110,7 @@ StudyConfig load_study_config(const std::string& path) {
     else if (key == "pass") c.pass = get_string(v, key);
     else if (key == "layers") c.layers = static_cast<std::uint32_t>(get_uint(v, key));
     else if (key == "scope") c.scope = get_string(v, key);
+    else if (key == "recompute") c.recompute = get_string(v, key);
     else if (key == "network") c.network = get_string(v, key);
     else if (key == "dtype") c.dtype = get_string(v, key);
     else if (key == "ulysses-degree") c.ulysses_degree = static_cast<std::uint32_t>(get_uint(v, key));
@@ -143,6 +144,11 @@ StudyResult run_study(const StudyConfig& c) {
   const std::optional<Scope> scope = parse_scope(c.scope);
   if (!scope) throw InputError("--scope", "expected model or attention, got '" + c.scope + "'");
   r.scope = *scope;
+  const std::optional<Recompute> recompute = parse_recompute(c.recompute);
+  if (!recompute) throw InputError("--recompute", "expected none, selective or full, got '" + c.recompute + "'");
+  if (*recompute != Recompute::kNone && r.scope == Scope::kAttention)
+    throw InputError("--recompute", "recomputes layers of the whole model; --scope attention has none");
+  r.recompute = *recompute;
   const std::optional<RingBackward> ring_bwd = parse_ring_backward(c.ring_bwd);
   if (!ring_bwd)
     throw InputError("--ring-bwd", "expected ring-flash-attn or transformer-engine, got '" + c.ring_bwd + "'");
@@ -193,7 +199,7 @@ StudyResult run_study(const StudyConfig& c) {
     out.static_bytes = static_bytes;
     StrategyOptions opt(sp, c.ulysses_degree, c.window);
     opt.ring_backward = *ring_bwd;
-    const ModelStep step{model, r.workload, opt, r.layers, r.scope};
+    const ModelStep step{model, r.workload, opt, r.layers, r.scope, r.recompute};
     if (auto why = refuse_model_step(*s, step)) {
       if (chosen.size() == 1) throw InputError("--strategy " + out.strategy, *why);
       out.skipped = *why;
@@ -211,6 +217,26 @@ StudyResult run_study(const StudyConfig& c) {
     for (RankId rk = 0; rk < sp; ++rk) mem_capacity[rk] = costs.profile(rk).memory_bytes;
     out.ops = p.num_ops();
     out.metrics = compute_metrics(MetricsInput{p, *sim.timeline, topo, capacity, static_per_rank, mem_capacity});
+    if (r.layers < r.model_layers && r.scope == Scope::kModel) {
+      // The whole model's peak, whatever --layers simulates: one more layer
+      // is simulated, and each rank's peak grows linearly with depth by what
+      // a layer holds for its backward (tests/tools/memory_study_test.cc).
+      const ModelStep deeper{model, r.workload, opt, r.layers + 1, r.scope, r.recompute};
+      const Program p2 = lower_model_step(*s, deeper);
+      const CommMatching m2 = check_program(p2);
+      const ModelCosts costs2(p2, topo, {}, overrides);
+      auto net2 = make_network_model(c.network, topo, links);
+      const Timeline t2 = simulate(EngineInput{p2, m2, topo, {}, costs2, *net2});
+      const Metrics deeper_metrics = compute_metrics(MetricsInput{p2, t2, topo, capacity, static_per_rank, mem_capacity});
+      const double more = static_cast<double>(r.model_layers - r.layers);
+      for (std::size_t rk = 0; rk < out.metrics.ranks.size(); ++rk) {
+        RankMetrics& rm = out.metrics.ranks[rk];
+        const double held = std::max(0.0, deeper_metrics.ranks[rk].peak_activation_bytes - rm.peak_activation_bytes);
+        rm.peak_activation_bytes += more * held;
+        rm.peak_memory_bytes += more * held;
+        out.held_per_layer_bytes = std::max(out.held_per_layer_bytes, held);
+      }
+    }
     out.critical = critical_path(p, *sim.matching, *sim.timeline, topo);
     out.tokens_per_s = static_cast<double>(r.workload.total_tokens()) / out.metrics.step_time_s;
     sim.flops = costs.op_flops();
@@ -257,8 +283,10 @@ std::string top_label(const CriticalPath& cp, double step) {
 
 void print_study(const StudyResult& r, std::ostream& os) {
   const StudyConfig& c = r.config;
-  os << fmt::format("model {} ({} of {} layers{})  {}\n", r.model_name, r.layers, r.model_layers,
-                    r.scope == Scope::kAttention ? ", attention only" : "", r.workload.describe());
+  os << fmt::format("model {} ({} of {} layers{}{})  {}\n", r.model_name, r.layers, r.model_layers,
+                    r.scope == Scope::kAttention ? ", attention only" : "",
+                    r.recompute == Recompute::kNone ? "" : fmt::format(", {} recomputation", recompute_name(r.recompute)),
+                    r.workload.describe());
   const std::string static_memory =
       r.scope == Scope::kAttention
           ? std::string("no weights (attention only)")
@@ -292,6 +320,10 @@ void print_study(const StudyResult& r, std::ostream& os) {
   os << "compute: mean busy share per rank; exposed: max per rank of communication not hidden by compute; "
         "overlap: hidden share of all communication\n";
   if (any_over) os << "! peak memory exceeds the device's capacity\n";
+  if (r.layers < r.model_layers && r.scope == Scope::kModel)
+    os << fmt::format("peak GB: the whole model's {} layers; {} and {} layers were simulated and each rank's peak "
+                      "grows by what one layer holds for its backward\n",
+                      r.model_layers, r.layers, r.layers + 1);
   std::string padded;
   for (const auto& o : r.outcomes)
     if (!o.skipped && o.padding_tokens > 0)
@@ -313,6 +345,7 @@ std::string study_json(const StudyResult& r) {
   j["layers"] = r.layers;
   j["model_layers"] = r.model_layers;
   j["scope"] = std::string(scope_name(r.scope));
+  j["recompute"] = std::string(recompute_name(r.recompute));
   j["workload"] = r.workload.describe();
   j["tokens"] = r.workload.total_tokens();
   j["topology"] = r.topology_name;
@@ -336,6 +369,7 @@ std::string study_json(const StudyResult& r) {
     s["static_bytes_per_rank"] = o.static_bytes;
     s["useful_flops_per_rank"] = o.flops_per_rank;
     s["padding_tokens"] = o.padding_tokens;
+    s["held_per_layer_bytes"] = o.held_per_layer_bytes;
     json ranks = json::array();
     for (const RankMetrics& rm : m.ranks) {
       json x;

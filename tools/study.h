@@ -34,6 +34,7 @@ struct StudyConfig {
   std::string pass = "fwd+bwd";
   std::optional<std::uint32_t> layers;     // default: all of the model's layers
   std::string scope = "model";             // "model" or "attention" (the attention layers alone)
+  std::string recompute = "none";          // none, selective or full (strategies/model_program.h)
   std::string network = "flow";
   std::string dtype = "bf16";
   std::optional<std::uint32_t> ulysses_degree;
@@ -61,12 +62,14 @@ struct StrategyOutcome {
   double static_bytes = 0;   // per rank: weights + gradients + optimizer
   double flops_per_rank = 0; // useful FLOPs (mean over ranks)
   std::int64_t padding_tokens = 0;  // tokens added padding each sequence to the strategy's multiple
+  double held_per_layer_bytes = 0;  // max over ranks: what one more layer adds to the peak (with --layers)
 };
 
 struct StudyResult {
   StudyConfig config;
   std::string model_name;
   Scope scope = Scope::kModel;
+  Recompute recompute = Recompute::kNone;
   Workload workload;
   std::uint32_t sp = 0;
   std::uint32_t layers = 0, model_layers = 0;
