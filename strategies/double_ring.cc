@@ -38,6 +38,7 @@
 #include <algorithm>
 
 #include "strategies/block_rows.h"
+#include "strategies/ring_schedule.h"
 #include "strategies/strategy_factories.h"
 
 namespace spsim {
@@ -312,18 +313,15 @@ LayerBackward DoubleRingStrategy::backward(ProgramBuilder& b, const LayerContext
           // accumulator held waits for that accumulator.
           Deps deps(kv_ready);
           deps.add(last_compute);
-          const BufferId dq_blk = b.buffer_like(qs, me, "dq_blk", std::nullopt, /*zero_init=*/true);
-          const BufferId dk_blk = b.buffer_like(ks, me, "dk_blk", std::nullopt, /*zero_init=*/true);
-          const BufferId dv_blk = b.buffer_like(vs, me, "dv_blk", std::nullopt, /*zero_init=*/true);
-          const OpId op = b.attn_bwd(st.compute, qs, ks, vs, half_rows(b, dout, blk.q), half_rows(b, lse, blk.q),
-                                     half_rows(b, delta, blk.q), dq_blk, dk_blk, dv_blk, causal, deps);
-          b.accumulate(st.compute, dq_blk, half_rows(b, g.dq[i], blk.q), {op});
-          const OpId add_k = b.accumulate(st.compute, dk_blk, half_rows(b, dk, blk.kv), joined(dkv_ready, Deps{op}));
-          const OpId add_v = b.accumulate(st.compute, dv_blk, half_rows(b, dv, blk.kv), {add_k});
+          const BlockBackward bb = block_backward(
+              b, st.compute, me,
+              {qs, ks, vs, half_rows(b, dout, blk.q), half_rows(b, lse, blk.q), half_rows(b, delta, blk.q),
+               half_rows(b, g.dq[i], blk.q), half_rows(b, dk, blk.kv), half_rows(b, dv, blk.kv)},
+              causal, deps, dkv_ready);
           prev_compute = last_compute;
-          last_compute = add_v;
-          acc_ready = Deps{add_k, add_v};
-          if (t == 0) start_reads.add(op);
+          last_compute = bb.add_dv;
+          acc_ready = Deps{bb.add_dk, bb.add_dv};
+          if (t == 0) start_reads.add(bb.kernel);
         }
         if (w > 1) {
           // Pass the accumulators round the window; after w hops they are back here.

@@ -247,24 +247,17 @@ LayerBackward ring_backward_rfa(ProgramBuilder& b, const LayerContext& ctx, cons
       // What the accumulator sent on after this step waits for.
       Deps acc_ready(mi.dkv_ready);
       if (visible(b, qs, ks, causal)) {
-        // The kernel writes block gradients of its own (fresh, zero-initialised:
-        // AttnBwd accumulates), so it waits for K,V only, never for an accumulator.
-        const BufferId dq_blk = b.buffer_like(qs, me, "dq_blk", std::nullopt, /*zero_init=*/true);
-        const BufferId dk_blk = b.buffer_like(ks, me, "dk_blk", std::nullopt, /*zero_init=*/true);
-        const BufferId dv_blk = b.buffer_like(vs, me, "dv_blk", std::nullopt, /*zero_init=*/true);
+        // The accumulator held is added to once it has arrived (the
+        // reference's d_kv_comm.wait() before `dk = block_dk_buffer + next_dk`).
         Deps deps(mi.kv_ready);
         deps.add(mi.last_compute);
-        const OpId op = b.attn_bwd(st.compute, qs, ks, vs, rows[i](grad.dout[i], blk.q), rows[i](fwd.lse[i], blk.q),
-                                   rows[i](mi.delta, blk.q), dq_blk, dk_blk, dv_blk, causal, deps);
-        // dq += block dq (fp32), then the accumulator += block dK,dV once it
-        // has arrived (the reference's d_kv_comm.wait() before the add).
-        b.accumulate(st.compute, dq_blk, rows[i](g.dq[i], blk.q), {op});
-        Deps add_deps(mi.dkv_ready);
-        add_deps.add(op);
-        const OpId add_k = b.accumulate(st.compute, dk_blk, rows[i](mi.dk, blk.kv), add_deps);
-        const OpId add_v = b.accumulate(st.compute, dv_blk, rows[i](mi.dv, blk.kv), {add_k});
-        mi.last_compute = add_v;
-        acc_ready = Deps{add_k, add_v};
+        const BlockBackward bb = block_backward(
+            b, st.compute, me,
+            {qs, ks, vs, rows[i](grad.dout[i], blk.q), rows[i](fwd.lse[i], blk.q), rows[i](mi.delta, blk.q),
+             rows[i](g.dq[i], blk.q), rows[i](mi.dk, blk.kv), rows[i](mi.dv, blk.kv)},
+            causal, deps, mi.dkv_ready);
+        mi.last_compute = bb.add_dv;
+        acc_ready = Deps{bb.add_dk, bb.add_dv};
       }
       if (P == 1) continue;  // no ring: the accumulators are the gradients
       // Pass the accumulator on (after the last step it reaches its owner),
@@ -382,17 +375,15 @@ LayerBackward ring_backward_te(ProgramBuilder& b, const LayerContext& ctx, const
       const RingBlock blk = rule(i, P - 1 - s, P);
       const BufferId qs = rows[i](in.q[i], blk.q), ks = rows[i](mi.k, blk.kv), vs = rows[i](mi.v, blk.kv);
       if (visible(b, qs, ks, causal)) {
-        const BufferId dq_blk = b.buffer_like(qs, me, "dq_blk", std::nullopt, /*zero_init=*/true);
-        const BufferId dk_blk = b.buffer_like(ks, me, "dk_blk", std::nullopt, /*zero_init=*/true);
-        const BufferId dv_blk = b.buffer_like(vs, me, "dv_blk", std::nullopt, /*zero_init=*/true);
+        // The add waits for this step's whole message (TE's req.wait()).
         Deps deps(mi.kv_ready);
         deps.add(mi.last_compute);
-        const OpId op = b.attn_bwd(st.compute, qs, ks, vs, rows[i](grad.dout[i], blk.q), rows[i](fwd.lse[i], blk.q),
-                                   rows[i](mi.delta, blk.q), dq_blk, dk_blk, dv_blk, causal, deps);
-        b.accumulate(st.compute, dq_blk, rows[i](g.dq[i], blk.q), {op});
-        // The add waits for this step's whole message (TE's req.wait()).
-        const OpId add_k = b.accumulate(st.compute, dk_blk, rows[i](acc_k, blk.kv), {op, message});
-        mi.last_compute = b.accumulate(st.compute, dv_blk, rows[i](acc_v, blk.kv), {add_k});
+        mi.last_compute = block_backward(b, st.compute, me,
+                                         {qs, ks, vs, rows[i](grad.dout[i], blk.q), rows[i](fwd.lse[i], blk.q),
+                                          rows[i](mi.delta, blk.q), rows[i](g.dq[i], blk.q), rows[i](acc_k, blk.kv),
+                                          rows[i](acc_v, blk.kv)},
+                                         causal, deps, {message})
+                              .add_dv;
       } else {
         mi.last_compute = message.value_or(*mi.last_compute);
         // Masked block: the accumulator is sent on as received. Order the
@@ -420,6 +411,21 @@ LayerBackward ring_backward_te(ProgramBuilder& b, const LayerContext& ctx, const
 }
 
 }  // namespace
+
+BlockBackward block_backward(ProgramBuilder& b, StreamId compute, RankId me, const BlockBackwardOperands& o,
+                             bool causal, const Deps& kernel_deps, const Deps& acc_deps) {
+  const BufferId dq_blk = b.buffer_like(o.q, me, "dq_blk", std::nullopt, /*zero_init=*/true);
+  const BufferId dk_blk = b.buffer_like(o.k, me, "dk_blk", std::nullopt, /*zero_init=*/true);
+  const BufferId dv_blk = b.buffer_like(o.v, me, "dv_blk", std::nullopt, /*zero_init=*/true);
+  BlockBackward r;
+  r.kernel = b.attn_bwd(compute, o.q, o.k, o.v, o.dout, o.lse, o.delta, dq_blk, dk_blk, dv_blk, causal, kernel_deps);
+  b.accumulate(compute, dq_blk, o.dq, {r.kernel});
+  Deps add_deps(acc_deps);
+  add_deps.add(r.kernel);
+  r.add_dk = b.accumulate(compute, dk_blk, o.acc_dk, add_deps);
+  r.add_dv = b.accumulate(compute, dv_blk, o.acc_dv, {r.add_dk});
+  return r;
+}
 
 LayerBackward ring_backward(ProgramBuilder& b, const LayerContext& ctx, const LayerInputs& in,
                             const LayerForward& fwd, const LayerBackwardInputs& grad,

@@ -46,6 +46,23 @@ LayerBackward ring_backward(ProgramBuilder& b, const LayerContext& ctx, const La
                             const LayerForward& fwd, const LayerBackwardInputs& grad,
                             const RingBlockRule& rule);
 
+// One block of a ring backward as ring-flash-attention, TransformerEngine
+// and InternEvo run it: the kernel writes block gradients of its own (fresh,
+// zero-initialised buffers: AttnBwd accumulates) after `kernel_deps`, so it
+// never waits for an accumulator; then dq += the block dq, and — after the
+// kernel and `acc_deps` (the accumulator's arrival) — acc_dk += the block dK
+// and acc_dv += the block dV. Operands are the rows the step computes
+// (row views where it computes halves), all on rank `me`.
+struct BlockBackwardOperands {
+  BufferId q, k, v, dout, lse, delta;  // the block's inputs
+  BufferId dq, acc_dk, acc_dv;         // what it adds into
+};
+struct BlockBackward {
+  OpId kernel, add_dk, add_dv;  // add_dv is the last op, on `compute`
+};
+BlockBackward block_backward(ProgramBuilder& b, StreamId compute, RankId me, const BlockBackwardOperands& o,
+                             bool causal, const Deps& kernel_deps, const Deps& acc_deps);
+
 // The ring family (ring, zigzag, striped) differs only in its token layout
 // and its block rule: one Strategy class serves all three.
 struct RingVariant {
