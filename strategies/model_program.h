@@ -12,8 +12,8 @@
 // backward, and the q/k/v input gradients summed (Accumulate).
 // Not modelled: norms, activations, residual adds and rotary embeddings
 // (memory-bound elementwise kernels, a few percent of a layer), embeddings,
-// the output head and the loss; activation recomputation. All activations
-// saved for the backward stay alive until it uses them.
+// the output head and the loss. Activations saved for the backward stay
+// alive until it uses them, unless recomputed (Recompute below).
 
 #include <optional>
 #include <string>
