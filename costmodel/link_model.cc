@@ -1,6 +1,7 @@
 #include "costmodel/link_model.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <string>
 
@@ -11,75 +12,142 @@ namespace spsim {
 LinkClassParams default_link_class_params(LinkKind kind) {
   // Sources: ../shared/reference/hardware.md, which quotes NVIDIA/nccl
   // src/graph/tuning.cc (per-hop latency, Simple protocol — what the large
-  // messages of SP use) and src/graph/topo.h (effective bandwidths).
+  // messages of SP use) and src/graph/topo.h (effective bandwidths), and the
+  // measured nccl-tests outputs of ../shared/reference/data/nccl-tests/.
+  // Fields: collective overhead, collective efficiency, p2p overhead, p2p
+  // efficiency, duplex factor.
   switch (kind) {
     case LinkKind::kNvlink:
       // 3.4 µs: NCCL's per-hop NVLink latency (Simple); measured NCCL send/recv
-      // small-message latency is ≈3–4 µs on H100/H800.
-      // 0.8: NCCL models a 25 GB/s NVLink2/3 link as 20 GB/s (NVLink4 20.6/25,
-      // NVLink5 40.1/50); H100 P2P measures 371–377 of 450 GB/s one way (0.83).
-      return {3.4e-6, 0.8};
+      // small-message latency is ≈3–4 µs on H100/H800 (p2p: the same).
+      // Collectives 0.8: NCCL models a 25 GB/s NVLink2/3 link as 20 GB/s
+      // (NVLink4 20.6/25, NVLink5 40.1/50); measured, all_gather on 8 x H100
+      // (h100_1node8gpu_5collectives_xxrjun_N1_G8.txt) reaches busbw 362–366 of
+      // 450 GB/s (0.80–0.81) at 2–16 GiB.
+      // P2P 0.816, measured: sendrecv in the same file, every GPU sending and
+      // receiving at once, 367.25 GB/s of 450 at 16 GiB.
+      // Duplex 1: H100 p2pBandwidthLatencyTest both ways 783 GB/s, one way
+      // 371–377 (hardware.md; NVIDIA/nccl #1264): both directions at full rate.
+      return {3.4e-6, 0.8, 3.4e-6, 367.25 / 450.0, 1.0};
     case LinkKind::kHccs:
       // (?) No Ascend per-message figure: NVLink's 3.4 µs assumed.
       // 0.75: 910B 8-card all-gather ≈21 GB/s per 28 GB/s link (single
-      // device-to-device write reaches 19.0–19.4, 0.69).
-      return {3.4e-6, 0.75};
+      // device-to-device write reaches 19.0–19.4, 0.69: taken for p2p).
+      // (?) Duplex: no measurement, 1.
+      return {3.4e-6, 0.75, 3.4e-6, 19.2 / 28.0, 1.0};
     case LinkKind::kPcie:
-      // 5.7 µs: NCCL's per-hop PCIe latency (Simple). (Cross-check: an 8-GPU
-      // ring all-reduce would cost 14 steps x 5.7 µs, ~2x the ≈40 µs measured
-      // for a small PCIe collective, which NCCL runs with its LL protocol.)
+      // 5.7 µs: NCCL's per-hop PCIe latency (Simple), for both kinds. (Cross-
+      // check: an 8-GPU ring all-reduce would cost 14 steps x 5.7 µs, ~2x the
+      // ≈40 µs measured for a small PCIe collective, which NCCL runs with LL.)
       // 24/31.5: NCCL models x16 Gen4 as 24 of 31.5 GB/s (Gen3 12/15.75 and
-      // Gen5 48/63: the same ratio).
-      return {5.7e-6, 24.0 / 31.5};
+      // Gen5 48/63: the same ratio); (?) p2p through a switch taken the same
+      // (no measurement here; through a root complex see RootComplexParams).
+      // Duplex 0.86 (?): RTX 4090 Gen4 x16 peer traffic both ways measures
+      // 41.4 GB/s in all, 20.7 per direction (tinygrad/open-gpu-kernel-modules
+      // #6, p2pBandwidthLatencyTest), against NCCL's one-way 24.
+      return {5.7e-6, 24.0 / 31.5, 5.7e-6, 24.0 / 31.5, 20.7 / 24.0};
     case LinkKind::kCpuInterconnect:
       // (?) Crossing sockets is PCIe peer traffic through the root complexes:
       // PCIe's overhead. hardware.md's CPU-link bandwidths (UPI 10, SPR 22,
-      // AMD 16 GB/s) are already NCCL's effective values: efficiency 1.
-      return {5.7e-6, 1.0};
+      // AMD 16 GB/s) are already NCCL's effective values: efficiency 1, for
+      // both kinds. (?) Duplex: no measurement, 1.
+      return {5.7e-6, 1.0, 5.7e-6, 1.0, 1.0};
     case LinkKind::kNetwork:
       // 14 µs: NCCL's per-hop network latency (Simple); 2-node small
-      // collectives measure ≈30–50 µs. 0.94: NDR 400 Gb/s (50 GB/s) measures
-      // ≈46–48 GB/s per NIC.
-      return {14e-6, 47.0 / 50.0};
+      // collectives measure ≈30–50 µs. Collectives 0.94: NDR 400 Gb/s (50 GB/s)
+      // measures ≈46–48 GB/s per NIC. P2P 0.917, measured: pairwise sendrecv
+      // between 2 nodes of 8 x H100, one NDR NIC per GPU
+      // (h100_2node16gpu_alltoall_sendrecv_xxrjun_pairwise_N2_G8.txt), 45.87
+      // GB/s at 4–16 GiB, sending and receiving at once: duplex 1.
+      return {14e-6, 47.0 / 50.0, 14e-6, 45.87 / 50.0, 1.0};
     case LinkKind::kHostMemory:
       // 18 µs: a host-staged copy costs ≈12–24 µs (midpoint). (?) Efficiency 1:
-      // the staged path's bandwidth is set by its PCIe hops.
-      return {18e-6, 1.0};
+      // the staged path's bandwidth is set by its PCIe hops. (?) Duplex 1.
+      return {18e-6, 1.0, 18e-6, 1.0, 1.0};
   }
   return {};
 }
 
+bool link_class_p2p_measured(LinkKind kind) { return kind == LinkKind::kNvlink || kind == LinkKind::kNetwork; }
+
+RootComplexParams default_root_complex_params() {
+  // 10 GB/s: p2pBandwidthLatencyTest P2P writes between PCIe Gen4 GPUs whose
+  // path crosses the CPU measure 9.6–10.2 GB/s, where host-staged copies reach
+  // 20–22 (NVIDIA/nccl #814). The measured A100-PCIe file of
+  // ../shared/reference/data/nccl-tests/ agrees: its GPU-NIC path goes through
+  // the host bridge (NCCL log "type LOC/PHB", modelled at 24 GB/s) and sendrecv
+  // reaches 9.3–14.3 GB/s. (?) Latency: the route's links carry theirs; no
+  // separate measurement of a crossing.
+  return {0.0, 10e9};
+}
+
+void LinkCalibration::merge(const LinkCalibration& other) {
+  auto take = [](std::optional<double>& into, const std::optional<double>& from) {
+    if (from) into = from;
+  };
+  for (std::size_t i = 0; i < kNumLinkClasses; ++i) {
+    LinkClassOverride& a = per_class[i];
+    const LinkClassOverride& b = other.per_class[i];
+    take(a.message_overhead_s, b.message_overhead_s);
+    take(a.bandwidth_efficiency, b.bandwidth_efficiency);
+    take(a.p2p_overhead_s, b.p2p_overhead_s);
+    take(a.p2p_efficiency, b.p2p_efficiency);
+    take(a.duplex_factor, b.duplex_factor);
+  }
+  take(root_complex.latency_s, other.root_complex.latency_s);
+  take(root_complex.bandwidth_bytes_per_s, other.root_complex.bandwidth_bytes_per_s);
+}
+
 LinkModel::LinkModel(const LinkCalibration& calibration) {
+  auto check = [](const std::optional<double>& v, bool ok, const std::string& what, std::size_t i) {
+    if (v && !ok)
+      throw InputError("link calibration", what + " for link class " +
+                                               std::string(link_kind_name(static_cast<LinkKind>(i))));
+  };
   for (std::size_t i = 0; i < kNumLinkClasses; ++i) {
     LinkClassParams p = default_link_class_params(static_cast<LinkKind>(i));
     const LinkClassOverride& o = calibration.per_class[i];
-    if (o.message_overhead_s) {
-      if (!(*o.message_overhead_s >= 0))
-        throw InputError("link calibration", "a message overhead >= 0 s for link class " + std::to_string(i));
-      p.message_overhead_s = *o.message_overhead_s;
-    }
-    if (o.bandwidth_efficiency) {
-      if (!(*o.bandwidth_efficiency > 0 && *o.bandwidth_efficiency <= 1))
-        throw InputError("link calibration", "a bandwidth efficiency in (0, 1] for link class " + std::to_string(i));
-      p.bandwidth_efficiency = *o.bandwidth_efficiency;
-    }
+    auto overhead_ok = [](const std::optional<double>& v) { return v && *v >= 0 && std::isfinite(*v); };
+    auto fraction_ok = [](const std::optional<double>& v) { return v && *v > 0 && *v <= 1; };
+    check(o.message_overhead_s, overhead_ok(o.message_overhead_s), "a message overhead >= 0 s", i);
+    check(o.p2p_overhead_s, overhead_ok(o.p2p_overhead_s), "a point-to-point overhead >= 0 s", i);
+    check(o.bandwidth_efficiency, fraction_ok(o.bandwidth_efficiency), "a bandwidth efficiency in (0, 1]", i);
+    check(o.p2p_efficiency, fraction_ok(o.p2p_efficiency), "a point-to-point efficiency in (0, 1]", i);
+    check(o.duplex_factor, fraction_ok(o.duplex_factor), "a duplex factor in (0, 1]", i);
+    if (o.message_overhead_s) p.message_overhead_s = *o.message_overhead_s;
+    if (o.bandwidth_efficiency) p.bandwidth_efficiency = *o.bandwidth_efficiency;
+    if (o.p2p_overhead_s) p.p2p_overhead_s = *o.p2p_overhead_s;
+    if (o.p2p_efficiency) p.p2p_efficiency = *o.p2p_efficiency;
+    if (o.duplex_factor) p.duplex_factor = *o.duplex_factor;
     params_[i] = p;
+  }
+  root_complex_ = default_root_complex_params();
+  const RootComplexOverride& rc = calibration.root_complex;
+  if (rc.latency_s) {
+    if (!(*rc.latency_s >= 0 && std::isfinite(*rc.latency_s)))
+      throw InputError("link calibration", "a root-complex latency >= 0 s");
+    root_complex_.latency_s = *rc.latency_s;
+  }
+  if (rc.bandwidth_bytes_per_s) {
+    if (!(*rc.bandwidth_bytes_per_s > 0 && std::isfinite(*rc.bandwidth_bytes_per_s)))
+      throw InputError("link calibration", "a root-complex bandwidth > 0 bytes/s");
+    root_complex_.bandwidth_bytes_per_s = *rc.bandwidth_bytes_per_s;
   }
 }
 
-AlphaBeta LinkModel::link(const Link& l) const {
+AlphaBeta LinkModel::link(const Link& l, Traffic t) const {
   const LinkClassParams& p = params(l.kind);
-  return {p.message_overhead_s + l.latency_s, l.bandwidth_bytes_per_s * p.bandwidth_efficiency};
+  return {p.overhead_s(t) + l.latency_s, l.bandwidth_bytes_per_s * p.efficiency(t)};
 }
 
-AlphaBeta LinkModel::path(std::span<const Link* const> links) const {
+AlphaBeta LinkModel::path(std::span<const Link* const> links, Traffic t) const {
   AlphaBeta ab{0, std::numeric_limits<double>::infinity()};
   double overhead = 0;
   for (const Link* l : links) {
     const LinkClassParams& p = params(l->kind);
-    overhead = std::max(overhead, p.message_overhead_s);
+    overhead = std::max(overhead, p.overhead_s(t));
     ab.alpha_s += l->latency_s;
-    ab.beta_bytes_per_s = std::min(ab.beta_bytes_per_s, l->bandwidth_bytes_per_s * p.bandwidth_efficiency);
+    ab.beta_bytes_per_s = std::min(ab.beta_bytes_per_s, l->bandwidth_bytes_per_s * p.efficiency(t));
   }
   ab.alpha_s += overhead;
   return ab;

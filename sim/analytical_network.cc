@@ -12,7 +12,11 @@ namespace spsim {
 
 AnalyticalNetwork::AnalyticalNetwork(const Topology& topology, const LinkModel& links,
                                      const NetworkOptions& options)
-    : topo_(topology), links_(links), options_(options), routes_(topology, links) {
+    : topo_(topology),
+      links_(links),
+      options_(options),
+      p2p_routes_(topology, links, Traffic::kPointToPoint),
+      coll_routes_(topology, links, Traffic::kCollective) {
   usage_.bytes.assign(topology.num_links(), 0.0);
   usage_.busy_s.assign(topology.num_links(), 0.0);
   busy_until_.assign(topology.num_links(), 0.0);
@@ -38,7 +42,7 @@ void AnalyticalNetwork::account(DeviceId a, DeviceId b, double bytes, double sta
 }
 
 void AnalyticalNetwork::start_transfer(std::uint64_t tag, DeviceId a, DeviceId b, double bytes, double now) {
-  const RouteCost& rc = routes_.get(a, b);
+  const RouteCost& rc = p2p_routes_.get(a, b);
   const double end = now + rc.ab.seconds(bytes);
   account(a, b, bytes, now, end);
   pending_.push({end, seq_++, CommRecord{tag, now, end, rc.bottleneck}});
@@ -55,7 +59,7 @@ void AnalyticalNetwork::start_collective(std::uint64_t tag, CollectiveKind kind,
   std::optional<LinkId> bottleneck;
   for (const FlowPhase& ph : phases)
     for (const Flow& f : ph.flows) {
-      const RouteCost& rc = routes_.get(members[f.src], members[f.dst]);
+      const RouteCost& rc = coll_routes_.get(members[f.src], members[f.dst]);
       alpha = std::max(alpha, rc.ab.alpha_s);
       if (rc.ab.beta_bytes_per_s < beta) {
         beta = rc.ab.beta_bytes_per_s;

@@ -37,7 +37,8 @@ class AnalyticalNetwork final : public NetworkModel {
   const Topology& topo_;
   const LinkModel& links_;
   NetworkOptions options_;
-  RouteCache routes_;
+  RouteCache p2p_routes_;   // send/recv messages
+  RouteCache coll_routes_;  // collectives
   std::priority_queue<Pending, std::vector<Pending>, std::greater<>> pending_;
   std::uint64_t seq_ = 0;
   LinkUsage usage_;

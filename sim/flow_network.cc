@@ -11,10 +11,21 @@
 namespace spsim {
 
 FlowNetwork::FlowNetwork(const Topology& topology, const LinkModel& links, const NetworkOptions& options)
-    : topo_(topology), links_(links), options_(options), routes_(topology, links) {
+    : topo_(topology),
+      links_(links),
+      options_(options),
+      p2p_routes_(topology, links, Traffic::kPointToPoint),
+      coll_routes_(topology, links, Traffic::kCollective) {
   const std::size_t L = topology.num_links();
   capacity_.resize(L);
-  for (LinkId l = 0; l < L; ++l) capacity_[l] = links.link(topology.link(l)).beta_bytes_per_s;
+  duplex_.resize(L);
+  for (LinkId l = 0; l < L; ++l) {
+    // What the link carries in all: the better of its two efficiencies; each
+    // flow is held to its own kind's by its cap.
+    capacity_[l] = std::max(links.link(topology.link(l), Traffic::kCollective).beta_bytes_per_s,
+                            links.link(topology.link(l), Traffic::kPointToPoint).beta_bytes_per_s);
+    duplex_[l] = links.params(topology.link(l).kind).duplex_factor;
+  }
   on_link_.resize(L);
   link_mark_.assign(L, 0);
   cap_left_.assign(L, 0);
@@ -47,7 +58,19 @@ std::uint32_t FlowNetwork::new_job(std::uint64_t tag, double now) {
   return j;
 }
 
-void FlowNetwork::start_flow(std::uint32_t job, DeviceId a, DeviceId b, double bytes) {
+void FlowNetwork::mark_dirty(LinkId l) {
+  dirty_.push_back(l);
+  const LinkId r = Topology::reverse_link(l);
+  if (r < duplex_.size() && duplex_[r] < 1) dirty_.push_back(r);
+}
+
+double FlowNetwork::capacity_now(LinkId l) const {
+  const LinkId r = Topology::reverse_link(l);
+  const bool both = r < active_count_.size() && active_count_[r] > 0;
+  return both ? capacity_[l] * duplex_[l] : capacity_[l];
+}
+
+void FlowNetwork::start_flow(std::uint32_t job, DeviceId a, DeviceId b, double bytes, Traffic traffic) {
   std::uint32_t f;
   if (!free_flows_.empty()) {
     f = free_flows_.back();
@@ -65,15 +88,18 @@ void FlowNetwork::start_flow(std::uint32_t job, DeviceId a, DeviceId b, double b
   fs.remaining = bytes;
   fs.job = job;
   fs.state = FlowPhaseState::kLatency;
+  const RouteCost& rc = (traffic == Traffic::kPointToPoint ? p2p_routes_ : coll_routes_).get(a, b);
+  fs.cap = rc.ab.beta_bytes_per_s;
+  fs.cap_link = rc.bottleneck;
   ++jobs_[job].outstanding;
-  push(now_ + routes_.get(a, b).ab.alpha_s, f, EventType::kLatencyEnd);
+  push(now_ + rc.ab.alpha_s, f, EventType::kLatencyEnd);
 }
 
 void FlowNetwork::start_transfer(std::uint64_t tag, DeviceId a, DeviceId b, double bytes, double now) {
   assert(now >= now_);
   now_ = now;
   const std::uint32_t j = new_job(tag, now);
-  start_flow(j, a, b, bytes);
+  start_flow(j, a, b, bytes, Traffic::kPointToPoint);
 }
 
 void FlowNetwork::start_collective(std::uint64_t tag, CollectiveKind kind, std::span<const DeviceId> members,
@@ -96,11 +122,11 @@ void FlowNetwork::start_phase(std::uint32_t j) {
   if (jobs_[j].phase == jobs_[j].phases.size()) {
     // Nothing to move (a one-member collective): complete now via a zero flow-free event.
     jobs_[j].outstanding = 0;
-    start_flow(j, 0, 0, 0.0);  // route(0,0) is empty: a zero-length, zero-latency flow
+    start_flow(j, 0, 0, 0.0, Traffic::kCollective);  // route(0,0) is empty: a zero-length, zero-latency flow
     return;
   }
   const auto phase = jobs_[j].phases[jobs_[j].phase];  // copy: start_flow may grow jobs_
-  for (const auto& [a, b, bytes] : phase) start_flow(j, a, b, bytes);
+  for (const auto& [a, b, bytes] : phase) start_flow(j, a, b, bytes, Traffic::kCollective);
 }
 
 void FlowNetwork::set_link_active(LinkId l, int delta) {
@@ -119,7 +145,7 @@ void FlowNetwork::activate(std::uint32_t f) {
   for (LinkId l : fs.links) {
     on_link_[l].push_back(f);
     set_link_active(l, +1);
-    dirty_.push_back(l);
+    mark_dirty(l);
   }
 }
 
@@ -133,7 +159,7 @@ void FlowNetwork::finish_flow(std::uint32_t f, std::vector<CommRecord>& complete
     v.pop_back();
     usage_.bytes[l] += fs.bytes;
     set_link_active(l, -1);
-    dirty_.push_back(l);
+    mark_dirty(l);
   }
   ++fs.version;  // invalidates queued events of this slot
   free_flows_.push_back(f);
@@ -154,9 +180,11 @@ void FlowNetwork::finish_flow(std::uint32_t f, std::vector<CommRecord>& complete
 // Max-min fairness by progressive filling, over the flows connected (through
 // shared links) to the links that changed: repeatedly take the link whose
 // fair share (capacity left / flows not yet fixed) is smallest, fix its flows
-// at that share. Shares only grow as flows are fixed, so a heap of link
-// shares (stale entries skipped by version) gives the order; ties go to the
-// lowest link id.
+// at that share — unless a flow's own cap is smaller still, which fixes that
+// flow at its cap (a private link of one flow). Shares only grow as flows are
+// fixed, so a heap of link shares (stale entries skipped by version) and the
+// caps sorted ascending give the order; ties go to the lowest link id, and a
+// cap equal to a link's share goes first.
 void FlowNetwork::reshare() {
   if (dirty_.empty()) return;
   ++epoch_;
@@ -169,6 +197,7 @@ void FlowNetwork::reshare() {
       stack_.push_back(l);
     }
   dirty_.clear();
+  caps_.clear();
   while (!stack_.empty()) {
     const LinkId l = stack_.back();
     stack_.pop_back();
@@ -176,6 +205,7 @@ void FlowNetwork::reshare() {
     for (std::uint32_t f : on_link_[l]) {
       if (flow_mark_[f] == epoch_) continue;
       flow_mark_[f] = epoch_;
+      caps_.emplace_back(flows_[f].cap, f);
       for (LinkId m : flows_[f].links)
         if (link_mark_[m] != epoch_) {
           link_mark_[m] = epoch_;
@@ -185,8 +215,9 @@ void FlowNetwork::reshare() {
   }
   const std::uint32_t fixed_mark = ++epoch_;
   share_heap_.clear();
+  std::sort(caps_.begin(), caps_.end());
   for (LinkId l : comp_links_) {
-    cap_left_[l] = capacity_[l];
+    cap_left_[l] = capacity_now(l);
     unfixed_on_[l] = static_cast<std::uint32_t>(on_link_[l].size());
     ++link_version_[l];
     if (unfixed_on_[l] > 0) share_heap_.push_back({cap_left_[l] / unfixed_on_[l], l, link_version_[l]});
@@ -196,26 +227,41 @@ void FlowNetwork::reshare() {
   };
   std::make_heap(share_heap_.begin(), share_heap_.end(), later);
   new_rate_.clear();
-  while (!share_heap_.empty()) {
+  // Fixes flow f at `rate`, bounded by `link` (none: its own cap).
+  auto fix = [&](std::uint32_t f, double rate, std::optional<LinkId> by_link, LinkId bottleneck) {
+    flow_mark_[f] = fixed_mark;
+    new_rate_.push_back({f, rate, bottleneck});
+    for (LinkId m : flows_[f].links) {
+      cap_left_[m] -= rate;
+      --unfixed_on_[m];
+      ++link_version_[m];
+      if (m != by_link && unfixed_on_[m] > 0) {
+        share_heap_.push_back({std::max(0.0, cap_left_[m]) / unfixed_on_[m], m, link_version_[m]});
+        std::push_heap(share_heap_.begin(), share_heap_.end(), later);
+      }
+    }
+  };
+  std::size_t next_cap = 0;
+  for (;;) {
+    while (!share_heap_.empty() && (share_heap_.front().version != link_version_[share_heap_.front().link] ||
+                                    unfixed_on_[share_heap_.front().link] == 0)) {
+      std::pop_heap(share_heap_.begin(), share_heap_.end(), later);
+      share_heap_.pop_back();
+    }
+    while (next_cap < caps_.size() && flow_mark_[caps_[next_cap].second] == fixed_mark) ++next_cap;
+    if (share_heap_.empty()) break;  // every flow left is on some link: none is left
+    if (next_cap < caps_.size() && caps_[next_cap].first <= share_heap_.front().share) {
+      const std::uint32_t f = caps_[next_cap].second;
+      const FlowState& fs = flows_[f];
+      fix(f, std::max(0.0, caps_[next_cap].first), std::nullopt, fs.cap_link.value_or(fs.links.front()));
+      continue;
+    }
     std::pop_heap(share_heap_.begin(), share_heap_.end(), later);
     const ShareEntry e = share_heap_.back();
     share_heap_.pop_back();
-    if (e.version != link_version_[e.link] || unfixed_on_[e.link] == 0) continue;
     const double share = std::max(0.0, e.share);
-    for (std::uint32_t f : on_link_[e.link]) {
-      if (flow_mark_[f] == fixed_mark) continue;
-      flow_mark_[f] = fixed_mark;
-      new_rate_.push_back({f, share, e.link});
-      for (LinkId m : flows_[f].links) {
-        cap_left_[m] -= share;
-        --unfixed_on_[m];
-        ++link_version_[m];
-        if (m != e.link && unfixed_on_[m] > 0) {
-          share_heap_.push_back({std::max(0.0, cap_left_[m]) / unfixed_on_[m], m, link_version_[m]});
-          std::push_heap(share_heap_.begin(), share_heap_.end(), later);
-        }
-      }
-    }
+    for (std::uint32_t f : on_link_[e.link])
+      if (flow_mark_[f] != fixed_mark) fix(f, share, e.link, e.link);
   }
   for (const NewRate& nr : new_rate_) {
     FlowState& fs = flows_[nr.flow];

@@ -1,8 +1,13 @@
 #pragma once
 // The "flow" network model: flow-level max-min fair sharing of full-duplex
 // links (the SimGrid approach). A transfer is one flow along its route: it
-// first waits its route's alpha (latency + per-message overhead, LinkModel),
-// then moves its bytes at the rate max-min fairness gives it; rates are
+// first waits its route's alpha (latency + per-message overhead of its kind of
+// traffic, LinkModel), then moves its bytes at the rate max-min fairness gives
+// it. A link's capacity is its line rate times the larger of its class's
+// collective and point-to-point efficiencies, times its duplex factor while the link's other direction
+// carries a flow too; each flow is also capped at its own route's beta (for
+// send/recv the class's lower point-to-point efficiency and, through a CPU
+// root complex, the root-complex bandwidth), as if by a private link; rates are
 // recomputed whenever a flow starts or ends, but only for the connected group
 // of flows that share links with the change (incrementally), and only once
 // per instant however many flows start or end at it. A collective runs the
@@ -40,6 +45,8 @@ class FlowNetwork final : public NetworkModel {
     std::uint32_t job = 0;
     FlowPhaseState state = FlowPhaseState::kLatency;
     std::optional<LinkId> bottleneck;
+    double cap = 0;                     // the route's beta for this flow's kind of traffic
+    std::optional<LinkId> cap_link;     // the route's narrowest link (named when the cap binds)
   };
   struct Job {
     std::uint64_t tag = 0;
@@ -61,7 +68,13 @@ class FlowNetwork final : public NetworkModel {
 
   std::uint32_t new_job(std::uint64_t tag, double now);
   void start_phase(std::uint32_t job);
-  void start_flow(std::uint32_t job, DeviceId a, DeviceId b, double bytes);
+  void start_flow(std::uint32_t job, DeviceId a, DeviceId b, double bytes, Traffic traffic);
+  // Marks l changed, and its other direction when that one's capacity
+  // depends on l being busy (duplex factor < 1).
+  void mark_dirty(LinkId l);
+  // l's capacity now: its collective capacity, times the duplex factor
+  // while the other direction carries a flow.
+  double capacity_now(LinkId l) const;
   void activate(std::uint32_t flow);
   void finish_flow(std::uint32_t flow, std::vector<CommRecord>& completed);
   void reshare();
@@ -71,8 +84,10 @@ class FlowNetwork final : public NetworkModel {
   const Topology& topo_;
   const LinkModel& links_;
   NetworkOptions options_;
-  RouteCache routes_;
+  RouteCache p2p_routes_;   // send/recv messages
+  RouteCache coll_routes_;  // collective phases
   std::vector<double> capacity_;  // per link, bytes/s
+  std::vector<double> duplex_;    // per link: its class's duplex factor
   std::vector<std::vector<std::uint32_t>> on_link_;  // per link: active flows
   std::vector<FlowState> flows_;
   std::vector<std::uint32_t> free_flows_;
@@ -100,6 +115,7 @@ class FlowNetwork final : public NetworkModel {
   };
   std::vector<LinkId> comp_links_, stack_;
   std::vector<ShareEntry> share_heap_;
+  std::vector<std::pair<double, std::uint32_t>> caps_;  // (cap, flow) of the component, ascending
   std::vector<NewRate> new_rate_;
   std::vector<double> link_rate_;  // per link: current total rate (series)
   LinkUsage usage_;

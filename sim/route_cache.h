@@ -1,6 +1,7 @@
 #pragma once
-// alpha-beta of device-to-device routes, computed once per pair on first use
-// (LinkModel::route sums over the route's links; transfers ask per message).
+// alpha-beta of device-to-device routes for one kind of traffic (point-to-
+// point or collective), computed once per pair on first use (LinkModel::route
+// sums over the route's links; transfers ask per message).
 
 #include <cstdint>
 #include <optional>
@@ -19,7 +20,8 @@ struct RouteCost {
 
 class RouteCache {
  public:
-  RouteCache(const Topology& topology, const LinkModel& links) : topo_(topology), links_(links) {
+  RouteCache(const Topology& topology, const LinkModel& links, Traffic traffic)
+      : topo_(topology), links_(links), traffic_(traffic) {
     const std::size_t n = topology.num_devices();
     if (n <= kDenseLimit) dense_.resize(n * n);
   }
@@ -40,10 +42,10 @@ class RouteCache {
   static constexpr std::size_t kDenseLimit = 2048;  // 2048^2 slots of 40 bytes = 168 MB at most
 
   RouteCost compute(DeviceId a, DeviceId b) const {
-    RouteCost rc{links_.route(topo_, a, b), std::nullopt};
+    RouteCost rc{links_.route(topo_, a, b, traffic_), std::nullopt};
     double narrowest = 0;
     for (LinkId l : topo_.route(a, b)) {
-      const double bw = links_.link(topo_.link(l)).beta_bytes_per_s;
+      const double bw = links_.link(topo_.link(l), traffic_).beta_bytes_per_s;
       if (!rc.bottleneck || bw < narrowest) {
         narrowest = bw;
         rc.bottleneck = l;
@@ -54,6 +56,7 @@ class RouteCache {
 
   const Topology& topo_;
   const LinkModel& links_;
+  Traffic traffic_;
   std::vector<std::optional<RouteCost>> dense_;
   std::unordered_map<std::size_t, RouteCost> sparse_;
 };

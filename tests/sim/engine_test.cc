@@ -73,9 +73,10 @@ TEST_CASE("one message over one link takes alpha + n / beta in both network mode
   const Topology topo = std::move(tb).build();
   const Program p = one_message(2, 1000);  // 1000 rows x 512 bf16 = 1,024,000 bytes
   const LinkModel links;
-  // alpha = NVLink per-message overhead + link latency; beta = 100 GB/s x NVLink efficiency.
-  const double alpha = links.params(LinkKind::kNvlink).message_overhead_s + 2e-6;
-  const double beta = 100e9 * links.params(LinkKind::kNvlink).bandwidth_efficiency;
+  // A send/recv message: alpha = NVLink's point-to-point overhead + link
+  // latency; beta = 100 GB/s x NVLink's point-to-point efficiency.
+  const double alpha = links.params(LinkKind::kNvlink).p2p_overhead_s + 2e-6;
+  const double beta = 100e9 * links.params(LinkKind::kNvlink).p2p_efficiency;
   const double expected = alpha + 1'024'000.0 / beta;
   const FakeCosts costs(p, {});
   for (const char* net : {"analytical", "flow"}) {
@@ -87,6 +88,81 @@ TEST_CASE("one message over one link takes alpha + n / beta in both network mode
     REQUIRE(tl.links.bytes.size() == 2);
     CHECK(tl.links.bytes[0] + tl.links.bytes[1] == 1'024'000.0);  // one direction carried it
   }
+}
+
+Program all_gather(std::uint32_t n, std::uint32_t rows);  // below
+
+TEST_CASE("point-to-point and collective traffic use their own efficiencies and overheads") {
+  // One 100 GB/s NVLink pair, latency 2 µs. A calibration sets NVLink's
+  // point-to-point efficiency to 0.5 and overhead to 10 µs (collectives keep
+  // 0.8 and 3.4 µs): a 1,024,000-byte message takes 12 µs + n / 50 GB/s; an
+  // all-gather of 2 members of 1,024,000 bytes each is one ring step,
+  // 5.4 µs + n / 80 GB/s. Both network models.
+  TopologyBuilder tb("pair");
+  const VertexId a = tb.add_device("gpu0", 0, "h100-sxm5"), c = tb.add_device("gpu1", 0, "h100-sxm5");
+  tb.add_link(a, c, 100e9, 2e-6, LinkKind::kNvlink, "test");
+  const Topology topo = std::move(tb).build();
+  LinkCalibration cal;
+  cal[LinkKind::kNvlink].p2p_efficiency = 0.5;
+  cal[LinkKind::kNvlink].p2p_overhead_s = 10e-6;
+  const LinkModel links(cal);
+  const Program msg = one_message(2, 1000);
+  const Program ag = all_gather(2, 1000);
+  const FakeCosts mc(msg, {}), ac(ag, {});
+  for (const char* net : {"analytical", "flow"}) {
+    CAPTURE(net);
+    CHECK(run(msg, topo, mc, net, links).makespan_s == doctest::Approx(12e-6 + 1'024'000.0 / 50e9).epsilon(1e-12));
+    CHECK(run(ag, topo, ac, net, links).makespan_s == doctest::Approx(5.4e-6 + 1'024'000.0 / 80e9).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("GPU peer traffic through a CPU root complex is capped; through a PCIe switch it is not") {
+  // pcie-a10-4: GPUs 0,1 behind switch 0 and 2,3 behind switch 1, both on one
+  // CPU, Gen4 x16 links (31.5 GB/s, 2.5 µs each). A 10,240,000-byte message:
+  //   0 -> 1 (gpu-switch-gpu, 2 links): 5.7 µs + 5 µs + n / (31.5 GB/s x 24/31.5);
+  //   1 -> 2 (gpu-switch-CPU-switch-gpu, 4 links): 5.7 µs + 10 µs + n / 10 GB/s
+  //   (the root-complex cap, default_root_complex_params()).
+  const Topology topo = make_preset_topology("pcie-a10-4");
+  const LinkModel links;
+  const double n = 10'240'000.0;
+  CHECK(links.route(topo, 0, 1, Traffic::kPointToPoint).seconds(n) == doctest::Approx(5.7e-6 + 5e-6 + n / 24e9));
+  CHECK(links.route(topo, 1, 2, Traffic::kPointToPoint).seconds(n) == doctest::Approx(5.7e-6 + 10e-6 + n / 10e9));
+  // Collectives cross the same root complex: capped as well.
+  CHECK(links.route(topo, 1, 2, Traffic::kCollective).beta_bytes_per_s == doctest::Approx(10e9));
+  // Host-staged routes (no P2P) pay their host-memory hop instead.
+  const Topology l40s = make_preset_topology("pcie-l40s-8");
+  CHECK(links.route(l40s, 0, 1, Traffic::kPointToPoint).beta_bytes_per_s > 10e9);
+}
+
+TEST_CASE("a link busy in both directions gives each its duplex share (flow model)") {
+  // Two GPUs on one 31.5 GB/s PCIe switch, latency 1 µs per link. One
+  // message 0 -> 1 alone: alpha + n / (31.5 x e) with e = 24/31.5, i.e.
+  // n / 24 GB/s. Messages 0 -> 1 and 1 -> 0 at once load every link in both
+  // directions: each direction keeps the PCIe duplex factor d = 20.7/24 of
+  // its capacity, so each takes alpha + n / (24 GB/s x d) = n / 20.7 GB/s.
+  // (The analytical model has no contention, and no duplex either.)
+  TopologyBuilder tb("pcie pair");
+  const VertexId sw = tb.add_vertex(VertexKind::kPcieSwitch, "sw", 0);
+  for (int d = 0; d < 2; ++d)
+    tb.add_link(tb.add_device("gpu" + std::to_string(d), 0, "a10"), sw, 31.5e9, 1e-6, LinkKind::kPcie, "test");
+  const Topology topo = std::move(tb).build();
+  const double alpha = 5.7e-6 + 2e-6, n = 1'024'000.0;
+  const Program one = one_message(2, 1000);
+  const FakeCosts oc(one, {});
+  CHECK(run(one, topo, oc, "flow").makespan_s == doctest::Approx(alpha + n / 24e9).epsilon(1e-12));
+  ProgramBuilder b(2);
+  const StreamId s = b.stream("send"), r = b.stream("recv");
+  const LayoutId l = b.layout(TokenLayout{{0, 0, 1000, 1}});
+  for (RankId src : {0u, 1u}) {
+    const BufferId x = b.token_buffer(src, "x", DType::kBF16, l, 0, 1, 512);
+    b.bind_input(x, Tensor::kQ);
+    b.send(s, x, 1 - src, src);
+    b.recv(r, b.buffer_like(x, 1 - src, "y"), src, src);
+  }
+  const Program both = std::move(b).finish();
+  const FakeCosts bc(both, {});
+  CHECK(run(both, topo, bc, "flow").makespan_s == doctest::Approx(alpha + n / 20.7e9).epsilon(1e-12));
+  CHECK(run(both, topo, bc, "analytical").makespan_s == doctest::Approx(alpha + n / 24e9).epsilon(1e-12));
 }
 
 TEST_CASE("two flows into one device share its link: each gets half (flow model)") {
@@ -105,8 +181,8 @@ TEST_CASE("two flows into one device share its link: each gets half (flow model)
   }
   const Program p = std::move(b).finish();
   const LinkModel links;
-  const double alpha = links.params(LinkKind::kNvlink).message_overhead_s + 2 * 1e-6;  // two hops
-  const double beta = 100e9 * links.params(LinkKind::kNvlink).bandwidth_efficiency;
+  const double alpha = links.params(LinkKind::kNvlink).p2p_overhead_s + 2 * 1e-6;  // two hops
+  const double beta = 100e9 * links.params(LinkKind::kNvlink).p2p_efficiency;
   const FakeCosts costs(p, {});
   CHECK(run(p, topo, costs, "flow").makespan_s == doctest::Approx(alpha + 1'024'000.0 / (beta / 2)).epsilon(1e-12));
   CHECK(run(p, topo, costs, "analytical").makespan_s == doctest::Approx(alpha + 1'024'000.0 / beta).epsilon(1e-12));
@@ -151,8 +227,8 @@ TEST_CASE("a comm-bound ring takes (P-1) transfers + the last block") {
   const RingCase rc(P);
   const Topology topo = star(P, 1e9, 1e-6);  // a slow link makes transfers dominate
   const LinkModel links;
-  const double alpha = links.params(LinkKind::kNvlink).message_overhead_s + 2e-6;
-  const double beta = 1e9 * links.params(LinkKind::kNvlink).bandwidth_efficiency;
+  const double alpha = links.params(LinkKind::kNvlink).p2p_overhead_s + 2e-6;
+  const double beta = 1e9 * links.params(LinkKind::kNvlink).p2p_efficiency;
   const double transfer = alpha + rc.kv_bytes(P) / beta;
   const double block = 1e-6;
   const FakeCosts costs(rc.p, {{OpKind::kAttnFwd, block}});
@@ -185,8 +261,8 @@ TEST_CASE("a compute-bound ring backward exposes at most one dK,dV hop (regressi
   w.pass = Pass::kForwardBackward;
   const Topology topo = star(P, 100e9, 1e-6);
   const LinkModel links;
-  const double alpha = links.params(LinkKind::kNvlink).message_overhead_s + 2e-6;  // two hops via the switch
-  const double beta = 100e9 * links.params(LinkKind::kNvlink).bandwidth_efficiency;
+  const double alpha = links.params(LinkKind::kNvlink).p2p_overhead_s + 2e-6;  // two hops via the switch
+  const double beta = 100e9 * links.params(LinkKind::kNvlink).p2p_efficiency;
   const double dkv_fp32_bytes = 2.0 * (1024 / P) * 4 * 64 * 4;
   const double block = 1e-3;
   for (RingBackward form : {RingBackward::kRingFlashAttn, RingBackward::kTransformerEngine}) {
