@@ -68,7 +68,17 @@ LinkClassParams default_link_class_params(LinkKind kind) {
   return {};
 }
 
-bool link_class_p2p_measured(LinkKind kind) { return kind == LinkKind::kNvlink || kind == LinkKind::kNetwork; }
+std::string_view link_class_p2p_source(LinkKind kind) {
+  switch (kind) {
+    case LinkKind::kNvlink: return "measured: 8 x H100 nccl-tests sendrecv (shared data); duplex: p2pBandwidthLatencyTest";
+    case LinkKind::kHccs: return "measured: 910B single device-to-device write (hardware.md); duplex assumed";
+    case LinkKind::kPcie: return "NCCL's model (no p2p measurement); duplex from RTX 4090 p2pBandwidthLatencyTest (?)";
+    case LinkKind::kCpuInterconnect: return "NCCL's CPU-link model; duplex assumed";
+    case LinkKind::kNetwork: return "measured: 2 x 8 H100 NDR nccl-tests sendrecv (shared data)";
+    case LinkKind::kHostMemory: return "measured host-staged copy rates set the links; efficiency and duplex assumed";
+  }
+  return "?";
+}
 
 RootComplexParams default_root_complex_params() {
   // 10 GB/s: p2pBandwidthLatencyTest P2P writes between PCIe Gen4 GPUs whose
@@ -79,23 +89,6 @@ RootComplexParams default_root_complex_params() {
   // reaches 9.3–14.3 GB/s. (?) Latency: the route's links carry theirs; no
   // separate measurement of a crossing.
   return {0.0, 10e9};
-}
-
-void LinkCalibration::merge(const LinkCalibration& other) {
-  auto take = [](std::optional<double>& into, const std::optional<double>& from) {
-    if (from) into = from;
-  };
-  for (std::size_t i = 0; i < kNumLinkClasses; ++i) {
-    LinkClassOverride& a = per_class[i];
-    const LinkClassOverride& b = other.per_class[i];
-    take(a.message_overhead_s, b.message_overhead_s);
-    take(a.bandwidth_efficiency, b.bandwidth_efficiency);
-    take(a.p2p_overhead_s, b.p2p_overhead_s);
-    take(a.p2p_efficiency, b.p2p_efficiency);
-    take(a.duplex_factor, b.duplex_factor);
-  }
-  take(root_complex.latency_s, other.root_complex.latency_s);
-  take(root_complex.bandwidth_bytes_per_s, other.root_complex.bandwidth_bytes_per_s);
 }
 
 LinkModel::LinkModel(const LinkCalibration& calibration) {

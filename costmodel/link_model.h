@@ -15,12 +15,13 @@
 #include <cstddef>
 #include <optional>
 #include <span>
+#include <string_view>
 
+#include "topology/link_params.h"
 #include "topology/topology.h"
 
 namespace spsim {
 
-inline constexpr std::size_t kNumLinkClasses = static_cast<std::size_t>(LinkKind::kHostMemory) + 1;
 
 struct AlphaBeta {
   double alpha_s = 0;            // fixed cost per message
@@ -54,35 +55,11 @@ struct RootComplexParams {
   double bandwidth_bytes_per_s = 0;  // the route's rate is at most this (> 0)
 };
 
-// What a calibration or a study measured for one link class; unset fields
-// keep the defaults.
-struct LinkClassOverride {
-  std::optional<double> message_overhead_s;
-  std::optional<double> bandwidth_efficiency;
-  std::optional<double> p2p_overhead_s;
-  std::optional<double> p2p_efficiency;
-  std::optional<double> duplex_factor;
-};
-
-struct RootComplexOverride {
-  std::optional<double> latency_s;
-  std::optional<double> bandwidth_bytes_per_s;
-};
-
-struct LinkCalibration {
-  std::array<LinkClassOverride, kNumLinkClasses> per_class{};  // indexed by LinkKind
-  RootComplexOverride root_complex;
-  LinkClassOverride& operator[](LinkKind k) { return per_class[static_cast<std::size_t>(k)]; }
-  const LinkClassOverride& operator[](LinkKind k) const { return per_class[static_cast<std::size_t>(k)]; }
-  // Applies `other` on top of this (its set fields win).
-  void merge(const LinkCalibration& other);
-};
-
-// The built-in parameters of a class (documented in link_model.cc), and
-// whether its point-to-point figures come from a measurement (true) or from a
-// datasheet or NCCL's model (false).
+// The built-in parameters of a class (documented in link_model.cc), and in
+// a few words where its point-to-point figures come from ("measured: ..." or
+// "datasheet ..." / "assumed ...").
 LinkClassParams default_link_class_params(LinkKind kind);
-bool link_class_p2p_measured(LinkKind kind);
+std::string_view link_class_p2p_source(LinkKind kind);
 RootComplexParams default_root_complex_params();
 
 class LinkModel {

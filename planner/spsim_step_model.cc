@@ -10,7 +10,11 @@ namespace spsim {
 
 SpsimStepModel::SpsimStepModel(const ModelSpec& model, const Strategy& strategy, const Topology& topology,
                                std::string network)
-    : model_(model), strategy_(strategy), topology_(topology), network_(std::move(network)) {
+    : model_(model),
+      strategy_(strategy),
+      topology_(topology),
+      network_(std::move(network)),
+      links_(topology.link_params() ? *topology.link_params() : LinkCalibration{}) {
   (void)make_network_model(network_, topology_, links_);  // validates the name
 }
 

@@ -2,6 +2,7 @@
 #include <fmt/core.h>
 
 #include "costmodel/device_profile.h"
+#include "costmodel/link_model.h"
 #include "program/input_error.h"
 #include "strategies/model.h"
 #include "strategies/model_json.h"
@@ -35,6 +36,21 @@ void list_models() {
 
 void list_topologies() {
   for (const NodePreset& n : node_presets()) fmt::print("{:<14} {}\n", n.name, n.summary);
+  // The link classes every preset's links belong to, with the cost model's
+  // parameters and where they come from (costmodel/link_model.cc cites each).
+  fmt::print("\nlink classes (every preset; a topology file's \"link_params\" or --link-params overrides them):\n");
+  fmt::print("{:<8} {:>9} {:>9} {:>9} {:>9} {:>7}  {}\n", "class", "coll eff", "coll us", "p2p eff", "p2p us", "duplex",
+             "source of the point-to-point figures");
+  for (LinkKind k : kAllLinkKinds) {
+    const LinkClassParams p = default_link_class_params(k);
+    fmt::print("{:<8} {:>9.3f} {:>9.1f} {:>9.3f} {:>9.1f} {:>7.2f}  {}\n", link_kind_name(k), p.bandwidth_efficiency,
+               p.message_overhead_s * 1e6, p.p2p_efficiency, p.p2p_overhead_s * 1e6, p.duplex_factor,
+               link_class_p2p_source(k));
+  }
+  const RootComplexParams rc = default_root_complex_params();
+  fmt::print("root complex: GPU peer traffic through a CPU at most {:.1f} GB/s (measured p2pBandwidthLatencyTest, "
+             "NVIDIA/nccl #814)\n",
+             rc.bandwidth_bytes_per_s / 1e9);
 }
 
 void list_devices() {

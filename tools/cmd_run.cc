@@ -47,6 +47,9 @@ CommandAction add_run_command(CLI::App& app) {
   cmd->add_option("--zero-stage", c->zero_stage, "ZeRO stage of weights/gradients/optimizer over the SP ranks")
       ->capture_default_str();
   cmd->add_option("--device-profile", c->device_profile, "device profile JSON (e.g. calibrated) for the devices");
+  cmd->add_option("--link-params", c->link_params,
+                  "JSON file of link-class parameters (p2p/collective efficiency and overhead, duplex factor, root "
+                  "complex) over the topology's (docs/topology-format.md)");
   cmd->add_option("--json", c->json, "write the metrics as JSON");
   cmd->add_option("--trace", c->trace, "write a Chrome trace (Perfetto); with 'all', of the fastest strategy");
   cmd->add_option("--trace-ranks", c->trace_ranks, "ranks to include in the trace")->delimiter(',');
@@ -78,6 +81,7 @@ CommandAction add_run_command(CLI::App& app) {
       if (!given("--ring-bwd")) cfg.ring_bwd = from_file.ring_bwd;
       if (!given("--zero-stage")) cfg.zero_stage = from_file.zero_stage;
       if (!given("--device-profile")) cfg.device_profile = from_file.device_profile;
+      if (!given("--link-params")) cfg.link_params = from_file.link_params;
       if (!given("--json")) cfg.json = from_file.json;
       if (!given("--trace")) cfg.trace = from_file.trace;
       if (!given("--trace-ranks")) cfg.trace_ranks = from_file.trace_ranks;

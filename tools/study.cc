@@ -21,6 +21,7 @@
 #include "strategies/model_program.h"
 #include "strategies/registry.h"
 #include "topology/cluster.h"
+#include "topology/link_params.h"
 #include "topology/topology_json.h"
 #include "traces/chrome_trace.h"
 
@@ -87,7 +88,7 @@ StudyConfig load_study_config(const std::string& path) {
   };
   static const std::set<std::string> kKeys = {
       "model", "model-file", "seq", "batch", "seqlens", "strategy", "sp", "topology", "topology-file", "nodes", "pass",
-      "layers", "scope", "recompute", "network", "dtype", "ulysses-degree", "window", "ring-bwd", "zero-stage", "device-profile", "json", "trace",
+      "layers", "scope", "recompute", "network", "dtype", "ulysses-degree", "window", "ring-bwd", "zero-stage", "device-profile", "link-params", "json", "trace",
       "trace-ranks", "trace-layers"};
   if (j.contains("model") && j.contains("model-file"))
     throw InputError(where("model-file"), "give 'model' or 'model-file', not both");
@@ -118,6 +119,7 @@ StudyConfig load_study_config(const std::string& path) {
     else if (key == "ring-bwd") c.ring_bwd = get_string(v, key);
     else if (key == "zero-stage") c.zero_stage = static_cast<std::uint32_t>(get_uint(v, key));
     else if (key == "device-profile") c.device_profile = get_string(v, key);
+    else if (key == "link-params") c.link_params = get_string(v, key);
     else if (key == "json") c.json = get_string(v, key);
     else if (key == "trace") c.trace = get_string(v, key);
     else if (key == "trace-ranks") for (auto x : get_uint_list(v, key)) c.trace_ranks.push_back(static_cast<std::uint32_t>(x));
@@ -164,7 +166,12 @@ StudyResult run_study(const StudyConfig& c) {
   if (r.layers == 0 || r.layers > model.layers)
     throw InputError("--layers", "must be in 1.." + std::to_string(model.layers) + " for " + model.name);
   // Validate the network name before any work.
-  const LinkModel links;
+  // The topology's own link parameters (a topology file's "link_params"),
+  // then the study's (--link-params) on top.
+  LinkCalibration link_params;
+  if (topo.link_params()) link_params = *topo.link_params();
+  if (!c.link_params.empty()) link_params.merge(load_link_params_file(c.link_params));
+  const LinkModel links(link_params);
   (void)make_network_model(c.network, topo, links);
 
   std::map<std::string, DeviceProfile> overrides;

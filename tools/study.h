@@ -42,6 +42,7 @@ struct StudyConfig {
   std::string ring_bwd = "ring-flash-attn";  // the ring family's backward (RingBackward)
   std::uint32_t zero_stage = 3;            // weights/grads/optimizer sharded over the SP ranks (ZeRO-3)
   std::string device_profile;              // a JSON profile for the topology's device type (calibrated)
+  std::string link_params;                 // a JSON file of link-class parameters (topology/link_params.h)
   std::string json;                        // write metrics here
   std::string trace;                       // write a Chrome trace here
   std::vector<std::uint32_t> trace_ranks;  // limit the trace (empty: all)

@@ -1,5 +1,7 @@
 #include "topology/topology.h"
 
+#include "topology/link_params.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -95,6 +97,10 @@ void Topology::scale_link_kind(LinkKind kind, double bandwidth_factor, double la
     l.bandwidth_bytes_per_s *= bandwidth_factor;
     l.latency_s *= latency_factor;
   }
+}
+
+void Topology::set_link_params(const LinkCalibration& params) {
+  link_params_ = params.any() ? std::make_shared<const LinkCalibration>(params) : nullptr;
 }
 
 }  // namespace spsim

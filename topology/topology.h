@@ -28,6 +28,7 @@
 // - every ordered pair of devices has a route.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -74,6 +75,8 @@ struct Link {
   std::string source;  // where the numbers come from
   bool operator==(const Link&) const = default;
 };
+
+struct LinkCalibration;  // topology/link_params.h
 
 class Topology {
  public:
@@ -132,6 +135,11 @@ class Topology {
   // picks from the machine's structure, which calibration does not change.
   void scale_link_kind(LinkKind kind, double bandwidth_factor, double latency_factor);
 
+  // Link-class parameters this topology sets for the cost model (a topology
+  // file's "link_params"); nullptr when it sets none.
+  const LinkCalibration* link_params() const { return link_params_.get(); }
+  void set_link_params(const LinkCalibration& params);
+
  private:
   friend class TopologyBuilder;
 
@@ -148,6 +156,7 @@ class Topology {
   // route(a, b) = route_links_[route_offsets_[a * N + b] .. route_offsets_[a * N + b + 1])
   std::vector<std::uint64_t> route_offsets_;
   std::vector<LinkId> route_links_;
+  std::shared_ptr<const LinkCalibration> link_params_;
 };
 
 }  // namespace spsim

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "program/input_error.h"
+#include "topology/link_params.h"
 #include "topology/topology_builder.h"
 
 namespace spsim {
@@ -77,7 +78,7 @@ class Reader {
 
 Topology read_topology(const json& doc, const Reader& r) {
   if (!doc.is_object()) throw InputError(r.file(), "expected a JSON object at the top level");
-  r.only_keys(doc, "", {"format", "version", "name", "nodes", "vertices", "links"});
+  r.only_keys(doc, "", {"format", "version", "name", "nodes", "vertices", "links", "link_params"});
   if (r.string_at(doc, "", "format") != kFormat) r.fail("format", "expected \"" + std::string(kFormat) + "\"");
   if (r.uint_at(doc, "", "version") != kVersion) r.fail("version", "expected " + std::to_string(kVersion));
   const std::string name = r.string_at(doc, "", "name");
@@ -167,6 +168,8 @@ Topology read_topology(const json& doc, const Reader& r) {
   if (t.num_nodes() != nodes)
     r.fail("nodes", "says " + std::to_string(nodes) + " but the devices are on " + std::to_string(t.num_nodes()) +
                         " node(s)");
+  if (const auto it = doc.find("link_params"); it != doc.end())
+    t.set_link_params(parse_link_params(it->dump(), r.file() + ": key 'link_params'"));
   return t;
 }
 
@@ -206,7 +209,9 @@ std::string topology_to_json(const Topology& t) {
     j["source"] = x.source;
     out << (l == 0 ? "\n    " : ",\n    ") << j.dump();
   }
-  out << "\n  ]\n}\n";
+  out << "\n  ]";
+  if (t.link_params()) out << ",\n  \"link_params\": " << link_params_json(*t.link_params());
+  out << "\n}\n";
   return out.str();
 }
 

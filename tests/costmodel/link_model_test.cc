@@ -2,6 +2,9 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <fstream>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include "costmodel/link_model.h"
@@ -68,6 +71,51 @@ TEST_CASE("calibration overrides one class and keeps the others") {
   LinkCalibration negative;
   negative[LinkKind::kNetwork].message_overhead_s = -1e-6;
   CHECK_THROWS_AS(LinkModel{negative}, InputError);
+}
+
+}  // namespace
+}  // namespace spsim
+
+namespace spsim {
+namespace {
+
+// The largest message's out-of-place busbw (GB/s) of the sendrecv test in a
+// real nccl-tests output (../shared/reference/data/nccl-tests/): the rows
+// after "sendrecv_perf" starts, columns size count type redop root time algbw busbw.
+double sendrecv_busbw_of_largest(const std::string& file) {
+  std::ifstream in(std::string(SPSIM_SOURCE_DIR) + "/../shared/reference/data/nccl-tests/" + file);
+  REQUIRE(in);
+  std::string line;
+  bool in_sendrecv = false;
+  double best_size = -1, busbw = 0;
+  while (std::getline(in, line)) {
+    if (line.find("Collective test starting") != std::string::npos)
+      in_sendrecv = line.find("sendrecv_perf") != std::string::npos;
+    if (!in_sendrecv || line.empty() || line[0] == '#') continue;
+    std::istringstream row(line);
+    double size = 0, count = 0, root = 0, time = 0, algbw = 0, bus = 0;
+    std::string type, redop;
+    if (!(row >> size >> count >> type >> redop >> root >> time >> algbw >> bus)) continue;
+
+    if (size > best_size) {
+      best_size = size;
+      busbw = bus;
+    }
+  }
+  REQUIRE(best_size > 0);
+  return busbw;
+}
+
+TEST_CASE("link presets: the point-to-point efficiencies are the measured sendrecv rates") {
+  // NVLink4 (H100): 450 GB/s per direction; the 8-GPU node's sendrecv at its
+  // largest size (16 GiB) reaches 367.25 GB/s busbw.
+  const double nvlink = sendrecv_busbw_of_largest("h100_1node8gpu_5collectives_xxrjun_N1_G8.txt");
+  CHECK(nvlink == doctest::Approx(367.25));
+  CHECK(default_link_class_params(LinkKind::kNvlink).p2p_efficiency == doctest::Approx(nvlink / 450.0));
+  // NDR 400 Gb/s = 50 GB/s per NIC; the 2-node pairwise sendrecv reaches 45.87.
+  const double ndr = sendrecv_busbw_of_largest("h100_2node16gpu_alltoall_sendrecv_xxrjun_pairwise_N2_G8.txt");
+  CHECK(ndr == doctest::Approx(45.87));
+  CHECK(default_link_class_params(LinkKind::kNetwork).p2p_efficiency == doctest::Approx(ndr / 50.0));
 }
 
 }  // namespace

@@ -128,5 +128,26 @@ TEST_CASE("config files: unknown keys and wrong types are named") {
   std::filesystem::remove(path);
 }
 
+
+TEST_CASE("--link-params overrides the topology's link classes for one study") {
+  // pcie-a10-4, ring: pairs across the two switches go through the CPU, so
+  // lowering the root-complex cap from 10 to 5 GB/s slows the step.
+  StudyConfig c;
+  c.model = "llama2-7b";
+  c.seq = 8192;
+  c.layers = 1;
+  c.topology = "pcie-a10-4";
+  c.strategy = "ring";
+  c.scope = "attention";
+  const double base = run_study(c).outcomes[0].metrics.step_time_s;
+  const auto file = temp_file("link_params.json");
+  {
+    std::ofstream f(file);
+    f << R"({"root_complex": {"bandwidth_bytes_per_s": 5e9}})";
+  }
+  c.link_params = file.string();
+  CHECK(run_study(c).outcomes[0].metrics.step_time_s > 1.2 * base);
+}
+
 }  // namespace
 }  // namespace spsim
