@@ -11,10 +11,14 @@
 // computed (double buffering, as the reference), so two blocks are live: the
 // one computing and the one arriving.
 //
-// Backward: K,V travel the same ring again; dK,dV accumulators (fp32, as in the
-// reference) travel with them: at step s member i adds the block gradients of
-// (Q_i, KV_j) to the accumulator received with KV_j and passes it on; after P
-// steps each accumulator arrives at its owner. dQ accumulates locally.
+// Backward, in the form StrategyOptions::ring_backward names (docs/
+// strategies.md, "ring"): ring-flash-attn's (K,V travel the same ring again;
+// the block kernel writes block gradients of its own, which are then added
+// into the fp32 dK,dV accumulator of that block, received from i-1 and
+// passed on to i+1; after P hops each accumulator is back at its owner) or
+// TransformerEngine's (the ring reversed, the accumulator one hop behind its
+// K,V in the same message, the owner's own block last: P-1 hops). dQ
+// accumulates locally.
 //
 // K and V travel as one message, and so do the dK, dV accumulators. The
 // partial (out, lse) buffers are allocated once per rank and reused.
