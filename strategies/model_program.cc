@@ -161,15 +161,46 @@ Program lower_model_step(const Strategy& s, const ModelStep& step) {
     const std::vector<BufferId> x_in = x;
     layer_forward(l, layers[l], x_in, ready, x, x_ready);
   }
-  if (!w.backward()) return std::move(b).finish();
 
-  // Backward, last layer first. The loss gradient arrives as given.
+  // The output head and the cross-entropy loss, per chunk of the rank's rows
+  // (ModelStep::loss_chunks): logits = W_head x (workload dtype), their fp32
+  // copy (the loss upcasts, as Megatron's fused cross-entropy does), and for
+  // training at once the logits' gradient (modelled as its memory traffic: a
+  // pass over the fp32 logits into the workload dtype) and the head's DenseBwd
+  // into dx. The chunk's logits die there, so one chunk holds C x V logits
+  // at once and k chunks C/k x V (chunked / fused linear cross-entropy).
+  b.set_layer(static_cast<std::uint16_t>(step.layers));
+  b.set_step(0);
   std::vector<BufferId> dx(P);
   std::vector<Deps> dx_ready(P);
   for (std::uint32_t i = 0; i < P; ++i) {
-    dx[i] = tokens(i, "dx", 1, m.hidden, /*zero=*/true);
-    dx_ready[i] = Deps{x_ready[i]};
+    const std::uint32_t rows = b.program().buffer(x[i]).rows;
+    if (step.loss_chunks == 0 || step.loss_chunks > std::max<std::uint32_t>(rows, 1))
+      throw InputError("--loss-chunks", "must be in 1.." + std::to_string(std::max<std::uint32_t>(rows, 1)) +
+                                            " (the tokens of a rank), got " + std::to_string(step.loss_chunks));
+    if (w.backward()) dx[i] = tokens(i, "dx", 1, m.hidden);
+    std::optional<OpId> last;  // chunks run one after another
+    for (std::uint32_t c = 0; c < step.loss_chunks; ++c) {
+      const std::uint32_t begin = static_cast<std::uint32_t>(std::uint64_t{rows} * c / step.loss_chunks);
+      const std::uint32_t end = static_cast<std::uint32_t>(std::uint64_t{rows} * (c + 1) / step.loss_chunks);
+      if (end == begin) continue;
+      const BufferId xs = end - begin == rows ? x[i] : b.row_view(x[i], begin, end - begin);
+      const LayoutId rows_layout = *b.program().buffer(xs).layout;
+      const BufferId logits = b.token_buffer(ranks[i], "logits", w.dtype, rows_layout, 0, 1, m.vocab);
+      const BufferId logits32 = b.token_buffer(ranks[i], "logits_fp32", DType::kF32, rows_layout, 0, 1, m.vocab);
+      const OpId head = b.dense(compute, xs, logits, seed(m.layers, 0), {x_ready[i], last});
+      last = b.copy(compute, logits, logits32, {head});
+      if (!w.backward()) continue;
+      const BufferId dlogits = b.token_buffer(ranks[i], "dlogits", w.dtype, rows_layout, 0, 1, m.vocab);
+      const OpId dl = b.copy(compute, logits32, dlogits, {last});
+      const BufferId dxs = end - begin == rows ? dx[i] : b.row_view(dx[i], begin, end - begin);
+      last = b.dense_bwd(compute, xs, dlogits, dxs, seed(m.layers, 0), {dl});
+      dx_ready[i].add(last);
+    }
   }
+  if (!w.backward()) return std::move(b).finish();
+
+  // Backward, last layer first, from the loss's gradient dx.
   for (std::uint32_t l = step.layers; l-- > 0;) {
     b.set_layer(static_cast<std::uint16_t>(l));
     b.set_step(0);

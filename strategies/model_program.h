@@ -10,10 +10,12 @@
 //   plain MLP: h = Dense(y), x' = Dense(h)                  (GELU's 2 GEMMs)
 // Backward: DenseBwd for every Dense (din and dW), the strategy's attention
 // backward, and the q/k/v input gradients summed (Accumulate).
+// After the last layer, the output head and the loss (ModelStep::loss_chunks;
+// the loss as its memory traffic, a pass over fp32 logits each way).
 // Not modelled: norms, activations, residual adds and rotary embeddings
-// (memory-bound elementwise kernels, a few percent of a layer), embeddings,
-// the output head and the loss. Activations saved for the backward stay
-// alive until it uses them, unless recomputed (Recompute below).
+// (memory-bound elementwise kernels, a few percent of a layer), the embedding
+// lookup and its gradient. Activations saved for the backward stay alive until
+// it uses them, unless recomputed (Recompute below).
 
 #include <optional>
 #include <string>
@@ -62,6 +64,9 @@ struct ModelStep {
   std::uint32_t layers = 1; // layers to lower, 1..model.layers
   Scope scope = Scope::kModel;
   Recompute recompute = Recompute::kNone;  // Scope::kModel only
+  // Scope::kModel: the output head and loss run over this many chunks of each
+  // rank's rows (1 = all at once; more hold fewer logits at a time).
+  std::uint32_t loss_chunks = 1;
 };
 
 // Why `strategy` cannot run this step (a sentence), or nullopt: the

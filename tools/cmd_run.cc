@@ -36,6 +36,10 @@ CommandAction add_run_command(CLI::App& app) {
   cmd->add_option("--recompute", c->recompute,
                   "activation recomputation: none, selective (core attention) or full (whole layers), as Megatron-LM")
       ->capture_default_str();
+  cmd->add_option("--loss-chunks", c->loss_chunks,
+                  "run the output head and loss over this many chunks of each rank's tokens (chunked cross-entropy: "
+                  "fewer logits held at once)")
+      ->capture_default_str();
   cmd->add_option("--network", c->network, "network model: analytical or flow")->capture_default_str();
   cmd->add_option("--dtype", c->dtype, "activation dtype")->capture_default_str();
   cmd->add_option("--ulysses-degree", c->ulysses_degree, "usp: Ulysses group size Pu");
@@ -74,6 +78,7 @@ CommandAction add_run_command(CLI::App& app) {
       if (!given("--layers")) cfg.layers = from_file.layers;
       if (!given("--scope")) cfg.scope = from_file.scope;
       if (!given("--recompute")) cfg.recompute = from_file.recompute;
+      if (!given("--loss-chunks")) cfg.loss_chunks = from_file.loss_chunks;
       if (!given("--network")) cfg.network = from_file.network;
       if (!given("--dtype")) cfg.dtype = from_file.dtype;
       if (!given("--ulysses-degree")) cfg.ulysses_degree = from_file.ulysses_degree;

@@ -88,7 +88,7 @@ StudyConfig load_study_config(const std::string& path) {
   };
   static const std::set<std::string> kKeys = {
       "model", "model-file", "seq", "batch", "seqlens", "strategy", "sp", "topology", "topology-file", "nodes", "pass",
-      "layers", "scope", "recompute", "network", "dtype", "ulysses-degree", "window", "ring-bwd", "zero-stage", "device-profile", "link-params", "json", "trace",
+      "layers", "scope", "recompute", "loss-chunks", "network", "dtype", "ulysses-degree", "window", "ring-bwd", "zero-stage", "device-profile", "link-params", "json", "trace",
       "trace-ranks", "trace-layers"};
   if (j.contains("model") && j.contains("model-file"))
     throw InputError(where("model-file"), "give 'model' or 'model-file', not both");
@@ -112,6 +112,7 @@ StudyConfig load_study_config(const std::string& path) {
     else if (key == "layers") c.layers = static_cast<std::uint32_t>(get_uint(v, key));
     else if (key == "scope") c.scope = get_string(v, key);
     else if (key == "recompute") c.recompute = get_string(v, key);
+    else if (key == "loss-chunks") c.loss_chunks = static_cast<std::uint32_t>(get_uint(v, key));
     else if (key == "network") c.network = get_string(v, key);
     else if (key == "dtype") c.dtype = get_string(v, key);
     else if (key == "ulysses-degree") c.ulysses_degree = static_cast<std::uint32_t>(get_uint(v, key));
@@ -206,7 +207,7 @@ StudyResult run_study(const StudyConfig& c) {
     out.static_bytes = static_bytes;
     StrategyOptions opt(sp, c.ulysses_degree, c.window);
     opt.ring_backward = *ring_bwd;
-    const ModelStep step{model, r.workload, opt, r.layers, r.scope, r.recompute};
+    const ModelStep step{model, r.workload, opt, r.layers, r.scope, r.recompute, c.loss_chunks};
     if (auto why = refuse_model_step(*s, step)) {
       if (chosen.size() == 1) throw InputError("--strategy " + out.strategy, *why);
       out.skipped = *why;
@@ -228,7 +229,7 @@ StudyResult run_study(const StudyConfig& c) {
       // The whole model's peak, whatever --layers simulates: one more layer
       // is simulated, and each rank's peak grows linearly with depth by what
       // a layer holds for its backward (tests/tools/memory_study_test.cc).
-      const ModelStep deeper{model, r.workload, opt, r.layers + 1, r.scope, r.recompute};
+      const ModelStep deeper{model, r.workload, opt, r.layers + 1, r.scope, r.recompute, c.loss_chunks};
       const Program p2 = lower_model_step(*s, deeper);
       const CommMatching m2 = check_program(p2);
       const ModelCosts costs2(p2, topo, {}, overrides);

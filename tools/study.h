@@ -35,6 +35,7 @@ struct StudyConfig {
   std::optional<std::uint32_t> layers;     // default: all of the model's layers
   std::string scope = "model";             // "model" or "attention" (the attention layers alone)
   std::string recompute = "none";          // none, selective or full (strategies/model_program.h)
+  std::uint32_t loss_chunks = 1;           // chunks of the output head and loss (ModelStep::loss_chunks)
   std::string network = "flow";
   std::string dtype = "bf16";
   std::optional<std::uint32_t> ulysses_degree;

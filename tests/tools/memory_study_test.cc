@@ -63,5 +63,27 @@ TEST_CASE("memory: --layers below the model's depth reports the whole model's pe
   }
 }
 
+TEST_CASE("memory: the output head's logits, whole or in chunks") {
+  // bert-base, V = 30522, one device, C = 1024 tokens, all 12 layers. At the
+  // loss a chunk of c rows holds its logits in bf16 and fp32 (2 + 4 bytes)
+  // or, a step later, fp32 and their gradient in bf16 (4 + 2): 6 c V bytes,
+  // on top of every layer's saved activations. With k > 1 chunks the input
+  // gradient dx (C x h bf16) is already allocated while later chunks run:
+  //   peak(1) - peak(k) = 6 C V (1 - 1/k) - 2 C h.
+  auto peak = [](std::uint32_t chunks) {
+    StudyConfig c;
+    c.model = "bert-base";
+    c.seq = 1024;
+    c.sp = 1;
+    c.strategy = "ring";
+    c.loss_chunks = chunks;
+    return run_study(c).outcomes[0].metrics.ranks[0].peak_activation_bytes;
+  };
+  const double C = 1024, V = 30522, h = 768;
+  const double one = peak(1);
+  CHECK(one - peak(2) == 6 * C * V * (1 - 1.0 / 2) - 2 * C * h);
+  CHECK(one - peak(4) == 6 * C * V * (1 - 1.0 / 4) - 2 * C * h);
+}
+
 }  // namespace
 }  // namespace spsim
