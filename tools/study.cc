@@ -199,6 +199,18 @@ StudyResult run_study(const StudyConfig& c) {
   const std::vector<double> capacity = link_capacities(topo, links);
   const bool want_trace = !c.trace.empty();
 
+  // Lowers `step` into `sim` (program, matching, timeline) and simulates it;
+  // returns the cost model it ran with (it refers to sim's program).
+  auto lower_and_simulate = [&](const Strategy& s, const ModelStep& step, bool record_rates, Simulated& sim) {
+    sim.program = std::make_unique<Program>(lower_model_step(s, step));
+    sim.matching = std::make_unique<CommMatching>(check_program(*sim.program));
+    auto costs = std::make_unique<ModelCosts>(*sim.program, topo, std::span<const DeviceId>{}, overrides);
+    auto net = make_network_model(c.network, topo, links, NetworkOptions{record_rates});
+    sim.timeline =
+        std::make_unique<Timeline>(simulate(EngineInput{*sim.program, *sim.matching, topo, {}, *costs, *net}));
+    return costs;
+  };
+
   std::optional<Simulated> best;
   for (const Strategy* s : chosen) {
     Simulated sim;
@@ -215,12 +227,9 @@ StudyResult run_study(const StudyConfig& c) {
       continue;
     }
     out.padding_tokens = padding_tokens(*s, r.workload, opt);
-    sim.program = std::make_unique<Program>(lower_model_step(*s, step));
+    const std::unique_ptr<ModelCosts> costs_ptr = lower_and_simulate(*s, step, want_trace, sim);
+    const ModelCosts& costs = *costs_ptr;
     const Program& p = *sim.program;
-    sim.matching = std::make_unique<CommMatching>(check_program(p));
-    const ModelCosts costs(p, topo, {}, overrides);
-    auto net = make_network_model(c.network, topo, links, NetworkOptions{want_trace});
-    sim.timeline = std::make_unique<Timeline>(simulate(EngineInput{p, *sim.matching, topo, {}, costs, *net}));
     std::vector<double> static_per_rank(sp, static_bytes), mem_capacity(sp);
     for (RankId rk = 0; rk < sp; ++rk) mem_capacity[rk] = costs.profile(rk).memory_bytes;
     out.ops = p.num_ops();
@@ -229,13 +238,12 @@ StudyResult run_study(const StudyConfig& c) {
       // The whole model's peak, whatever --layers simulates: one more layer
       // is simulated, and each rank's peak grows linearly with depth by what
       // a layer holds for its backward (tests/tools/memory_study_test.cc).
-      const ModelStep deeper{model, r.workload, opt, r.layers + 1, r.scope, r.recompute, c.loss_chunks};
-      const Program p2 = lower_model_step(*s, deeper);
-      const CommMatching m2 = check_program(p2);
-      const ModelCosts costs2(p2, topo, {}, overrides);
-      auto net2 = make_network_model(c.network, topo, links);
-      const Timeline t2 = simulate(EngineInput{p2, m2, topo, {}, costs2, *net2});
-      const Metrics deeper_metrics = compute_metrics(MetricsInput{p2, t2, topo, capacity, static_per_rank, mem_capacity});
+      ModelStep deeper = step;
+      ++deeper.layers;
+      Simulated d;
+      lower_and_simulate(*s, deeper, false, d);
+      const Metrics deeper_metrics =
+          compute_metrics(MetricsInput{*d.program, *d.timeline, topo, capacity, static_per_rank, mem_capacity});
       const double more = static_cast<double>(r.model_layers - r.layers);
       for (std::size_t rk = 0; rk < out.metrics.ranks.size(); ++rk) {
         RankMetrics& rm = out.metrics.ranks[rk];
