@@ -117,17 +117,15 @@ Program lower_model_step(const Strategy& s, const ModelStep& step) {
     std::vector<BufferId> x, y, mid;  // layer input, attention block output, MLP hidden (g or h)
   };
   std::vector<LayerState> layers(step.layers);
-  // The residual stream entering the first layer: the embeddings' output, taken as given.
-  std::vector<BufferId> x(P);
-  std::vector<std::optional<OpId>> x_ready(P);
-  for (std::uint32_t i = 0; i < P; ++i) x[i] = tokens(i, "x", 1, m.hidden, /*zero=*/true);
-
-  // Layer l's forward from its input x (ready after x_ready): fills `st` and
-  // returns the layer's output and the ops that produce it. The backward
-  // calls it again to recompute a layer (Recompute::kFull).
+  // Layer l's forward from its input x (ready after `ready`): fills `st` and
+  // returns the layer's output and the ops after which it is ready. The
+  // backward calls it again to recompute a layer (Recompute::kFull).
+  struct LayerOutput {
+    std::vector<BufferId> x;
+    std::vector<Deps> ready;
+  };
   auto layer_forward = [&](std::uint32_t l, LayerState& st, const std::vector<BufferId>& x,
-                           const std::vector<Deps>& x_ready, std::vector<BufferId>& x_out,
-                           std::vector<std::optional<OpId>>& x_out_ready) {
+                           const std::vector<Deps>& ready) {
     const StrategyOptions o = layer_options(step, l);
     const LayerContext ctx{w, o, ranks, static_cast<std::uint16_t>(l)};
     st.x = x;
@@ -136,12 +134,13 @@ Program lower_model_step(const Strategy& s, const ModelStep& step) {
       st.in.q.push_back(tokens(i, "q", w.heads, w.head_dim));
       st.in.k.push_back(tokens(i, "k", w.kv_heads, w.head_dim));
       st.in.v.push_back(tokens(i, "v", w.kv_heads, w.head_dim));
-      st.in.ready[i] = {b.dense(compute, x[i], st.in.q[i], seed(l, 0), x_ready[i]),
-                        b.dense(compute, x[i], st.in.k[i], seed(l, 1), x_ready[i]),
-                        b.dense(compute, x[i], st.in.v[i], seed(l, 2), x_ready[i])};
+      st.in.ready[i] = {b.dense(compute, x[i], st.in.q[i], seed(l, 0), ready[i]),
+                        b.dense(compute, x[i], st.in.k[i], seed(l, 1), ready[i]),
+                        b.dense(compute, x[i], st.in.v[i], seed(l, 2), ready[i])};
     }
     st.fwd = s.forward(b, ctx, st.in);
     b.set_step(0);
+    LayerOutput out{std::vector<BufferId>(P), std::vector<Deps>(P)};
     for (std::uint32_t i = 0; i < P; ++i) {
       st.y.push_back(tokens(i, "y", 1, m.hidden));
       const OpId o_proj = b.dense(compute, st.fwd.out[i], st.y[i], seed(l, 3), Deps(st.fwd.done[i]));
@@ -149,17 +148,18 @@ Program lower_model_step(const Strategy& s, const ModelStep& step) {
       const OpId up = b.dense(compute, st.y[i], st.mid[i], seed(l, 4), {o_proj});
       std::optional<OpId> gate;
       if (gated) gate = b.dense(compute, st.y[i], tokens(i, "u", 1, m.ffn_hidden), seed(l, 5), {o_proj});
-      x_out[i] = tokens(i, "x", 1, m.hidden);
-      x_out_ready[i] = b.dense(compute, st.mid[i], x_out[i], seed(l, 6), {up, gate});
+      out.x[i] = tokens(i, "x", 1, m.hidden);
+      out.ready[i] = Deps{b.dense(compute, st.mid[i], out.x[i], seed(l, 6), {up, gate})};
     }
+    return out;
   };
+  // The residual stream entering the first layer: the embeddings' output, taken as given.
+  LayerOutput cur{std::vector<BufferId>(P), std::vector<Deps>(P)};
+  for (std::uint32_t i = 0; i < P; ++i) cur.x[i] = tokens(i, "x", 1, m.hidden, /*zero=*/true);
   for (std::uint32_t l = 0; l < step.layers; ++l) {
     b.set_layer(static_cast<std::uint16_t>(l));
     b.set_step(0);
-    std::vector<Deps> ready(P);
-    for (std::uint32_t i = 0; i < P; ++i) ready[i] = Deps{x_ready[i]};
-    const std::vector<BufferId> x_in = x;
-    layer_forward(l, layers[l], x_in, ready, x, x_ready);
+    cur = layer_forward(l, layers[l], cur.x, cur.ready);
   }
 
   // The output head and the cross-entropy loss, per chunk of the rank's rows
@@ -174,7 +174,8 @@ Program lower_model_step(const Strategy& s, const ModelStep& step) {
   std::vector<BufferId> dx(P);
   std::vector<Deps> dx_ready(P);
   for (std::uint32_t i = 0; i < P; ++i) {
-    const std::uint32_t rows = b.program().buffer(x[i]).rows;
+    const BufferId x = cur.x[i];
+    const std::uint32_t rows = b.program().buffer(x).rows;
     if (step.loss_chunks == 0 || step.loss_chunks > std::max<std::uint32_t>(rows, 1))
       throw InputError("--loss-chunks", "must be in 1.." + std::to_string(std::max<std::uint32_t>(rows, 1)) +
                                             " (the tokens of a rank), got " + std::to_string(step.loss_chunks));
@@ -184,11 +185,13 @@ Program lower_model_step(const Strategy& s, const ModelStep& step) {
       const std::uint32_t begin = static_cast<std::uint32_t>(std::uint64_t{rows} * c / step.loss_chunks);
       const std::uint32_t end = static_cast<std::uint32_t>(std::uint64_t{rows} * (c + 1) / step.loss_chunks);
       if (end == begin) continue;
-      const BufferId xs = end - begin == rows ? x[i] : b.row_view(x[i], begin, end - begin);
+      const BufferId xs = end - begin == rows ? x : b.row_view(x, begin, end - begin);
       const LayoutId rows_layout = *b.program().buffer(xs).layout;
       const BufferId logits = b.token_buffer(ranks[i], "logits", w.dtype, rows_layout, 0, 1, m.vocab);
       const BufferId logits32 = b.token_buffer(ranks[i], "logits_fp32", DType::kF32, rows_layout, 0, 1, m.vocab);
-      const OpId head = b.dense(compute, xs, logits, seed(m.layers, 0), {x_ready[i], last});
+      Deps head_deps(cur.ready[i]);
+      head_deps.add(last);
+      const OpId head = b.dense(compute, xs, logits, seed(m.layers, 0), head_deps);
       last = b.copy(compute, logits, logits32, {head});
       if (!w.backward()) continue;
       const BufferId dlogits = b.token_buffer(ranks[i], "dlogits", w.dtype, rows_layout, 0, 1, m.vocab);
@@ -210,18 +213,13 @@ Program lower_model_step(const Strategy& s, const ModelStep& step) {
     // later layers' backward on the compute stream), from what was kept.
     LayerState recomputed;
     if (step.recompute == Recompute::kFull) {
-      std::vector<Deps> ready(P);
-      std::vector<BufferId> unused_out(P);
-      std::vector<std::optional<OpId>> unused_ready(P);
-      for (std::uint32_t i = 0; i < P; ++i) ready[i] = dx_ready[i];
-      layer_forward(l, recomputed, layers[l].x, ready, unused_out, unused_ready);
+      layer_forward(l, recomputed, layers[l].x, dx_ready);  // its output is not needed
     } else if (step.recompute == Recompute::kSelective) {
       recomputed = layers[l];
-      LayerInputs again = layers[l].in;
-      for (std::uint32_t i = 0; i < P; ++i) again.ready[i].assign(dx_ready[i].ids().begin(), dx_ready[i].ids().end());
-      recomputed.fwd = s.forward(b, ctx, again);
+      for (std::uint32_t i = 0; i < P; ++i)
+        recomputed.in.ready[i].assign(dx_ready[i].ids().begin(), dx_ready[i].ids().end());
+      recomputed.fwd = s.forward(b, ctx, recomputed.in);
       b.set_step(0);
-      recomputed.in = again;
     }
     const LayerState& st = step.recompute == Recompute::kNone ? layers[l] : recomputed;
     LayerBackwardInputs grad;
