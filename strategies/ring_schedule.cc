@@ -344,32 +344,27 @@ LayerBackward ring_backward_te(ProgramBuilder& b, const LayerContext& ctx, const
       // This step's message, posted once the previous step's work is done
       // (TE waits for the previous message, then reuses its buffer).
       const std::uint32_t tag = ring_tag(ctx.layer, RingMessage::kKV, s);
-      BufferId acc_k, acc_v;  // the accumulator of the block held now
+      const bool first = s == 0, last = s + 1 == P;
+      // The next K,V (none at the last step), and the accumulator of the block
+      // held now: started here at step 0 (zero), received with the message after.
+      BufferId next_k{}, next_v{};
+      if (!last) {
+        next_k = b.buffer_like(in.k[arriving], me, "k_recv");
+        next_v = b.buffer_like(in.v[arriving], me, "v_recv");
+      }
+      const BufferId acc_k = b.buffer_like(in.k[held], me, first ? "dk_acc" : "dk_recv", std::nullopt, first);
+      const BufferId acc_v = b.buffer_like(in.v[held], me, first ? "dv_acc" : "dv_recv", std::nullopt, first);
       std::optional<OpId> message;
-      NextKv next;
       Deps post(mi.kv_ready);
       post.add(mi.last_compute);
-      if (P == 1) {
-        acc_k = b.buffer_like(in.k[i], me, "dk_acc", std::nullopt, /*zero_init=*/true);
-        acc_v = b.buffer_like(in.v[i], me, "dv_acc", std::nullopt, /*zero_init=*/true);
-      } else if (s == 0) {
+      if (P > 1 && first) {
         b.send(st.send, {mi.k, mi.v}, to, tag, post);
-        next.k = b.buffer_like(in.k[arriving], me, "k_recv");
-        next.v = b.buffer_like(in.v[arriving], me, "v_recv");
-        message = b.recv(st.recv, {next.k, next.v}, from, tag, post);
-        acc_k = b.buffer_like(in.k[held], me, "dk_acc", std::nullopt, /*zero_init=*/true);
-        acc_v = b.buffer_like(in.v[held], me, "dv_acc", std::nullopt, /*zero_init=*/true);
-      } else if (s + 1 < P) {
+        message = b.recv(st.recv, {next_k, next_v}, from, tag, post);
+      } else if (P > 1 && !last) {
         b.send(st.send, {mi.k, mi.v, *mi.dk_prev, *mi.dv_prev}, to, tag, post);
-        next.k = b.buffer_like(in.k[arriving], me, "k_recv");
-        next.v = b.buffer_like(in.v[arriving], me, "v_recv");
-        acc_k = b.buffer_like(in.k[held], me, "dk_recv");
-        acc_v = b.buffer_like(in.v[held], me, "dv_recv");
-        message = b.recv(st.recv, {next.k, next.v, acc_k, acc_v}, from, tag, post);
-      } else {
+        message = b.recv(st.recv, {next_k, next_v, acc_k, acc_v}, from, tag, post);
+      } else if (P > 1) {
         b.send(st.send, {*mi.dk_prev, *mi.dv_prev}, to, tag, post);
-        acc_k = b.buffer_like(in.k[held], me, "dk_recv");
-        acc_v = b.buffer_like(in.v[held], me, "dv_recv");
         message = b.recv(st.recv, {acc_k, acc_v}, from, tag, post);
       }
       const RingBlock blk = rule(i, P - 1 - s, P);
@@ -385,18 +380,16 @@ LayerBackward ring_backward_te(ProgramBuilder& b, const LayerContext& ctx, const
                                          causal, deps, {message})
                               .add_dv;
       } else {
-        mi.last_compute = message.value_or(*mi.last_compute);
         // Masked block: the accumulator is sent on as received. Order the
         // compute stream after the message so the next post waits for it.
+        mi.last_compute = message.value_or(*mi.last_compute);
       }
       mi.dk_prev = acc_k;
       mi.dv_prev = acc_v;
-      if (s + 1 < P && P > 1) {
-        mi.k = next.k;
-        mi.v = next.v;
-        mi.kv_ready = Deps{message};
-      } else if (message) {
-        mi.kv_ready = Deps{message};
+      if (message) mi.kv_ready = Deps{message};
+      if (!last) {
+        mi.k = next_k;
+        mi.v = next_v;
       }
     }
   }
