@@ -3,12 +3,11 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <set>
-#include <sstream>
 
 #include "program/input_error.h"
+#include "program/input_file.h"
 
 namespace spsim {
 namespace {
@@ -131,13 +130,7 @@ ModelSpec parse_model_json(std::string_view text, const std::string& where, cons
 }
 
 ModelSpec load_model_file(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw InputError(path, "is a directory; expected a model JSON file");
-  std::ifstream in(path);
-  if (!in) throw InputError(path, "cannot open the model file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_model_json(text.str(), path, std::filesystem::path(path).stem().string());
+  return parse_model_json(read_input_file(path, "model JSON file"), path, std::filesystem::path(path).stem().string());
 }
 
 std::string model_json(const ModelSpec& m) {

@@ -3,11 +3,9 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "program/input_error.h"
+#include "program/input_file.h"
 
 namespace spsim {
 namespace {
@@ -94,13 +92,7 @@ LinkCalibration parse_link_params(std::string_view text, const std::string& wher
 }
 
 LinkCalibration load_link_params_file(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw InputError(path, "is a directory; expected a link-params JSON file");
-  std::ifstream in(path);
-  if (!in) throw InputError(path, "cannot open the link-params file");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return parse_link_params(s.str(), path);
+  return parse_link_params(read_input_file(path, "link-params JSON file"), path);
 }
 
 std::string link_params_json(const LinkCalibration& c) {
