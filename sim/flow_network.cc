@@ -91,6 +91,11 @@ void FlowNetwork::start_flow(std::uint32_t job, DeviceId a, DeviceId b, double b
   const RouteCost& rc = (traffic == Traffic::kPointToPoint ? p2p_routes_ : coll_routes_).get(a, b);
   fs.cap = rc.ab.beta_bytes_per_s;
   fs.cap_link = rc.bottleneck;
+  // A cap at or above a link's full capacity on the route never binds (no
+  // fair share exceeds that link's capacity): such flows skip the cap list.
+  double narrowest = std::numeric_limits<double>::infinity();
+  for (LinkId l : fs.links) narrowest = std::min(narrowest, capacity_[l]);
+  fs.cap_may_bind = fs.cap < narrowest;
   ++jobs_[job].outstanding;
   push(now_ + rc.ab.alpha_s, f, EventType::kLatencyEnd);
 }
@@ -205,7 +210,7 @@ void FlowNetwork::reshare() {
     for (std::uint32_t f : on_link_[l]) {
       if (flow_mark_[f] == epoch_) continue;
       flow_mark_[f] = epoch_;
-      caps_.emplace_back(flows_[f].cap, f);
+      if (flows_[f].cap_may_bind) caps_.emplace_back(flows_[f].cap, f);
       for (LinkId m : flows_[f].links)
         if (link_mark_[m] != epoch_) {
           link_mark_[m] = epoch_;
@@ -227,7 +232,8 @@ void FlowNetwork::reshare() {
   };
   std::make_heap(share_heap_.begin(), share_heap_.end(), later);
   new_rate_.clear();
-  // Fixes flow f at `rate`, bounded by `link` (none: its own cap).
+  // Fixes flow f at `rate` and charges it to its links; `by_link`, the link
+  // that bounded it (none: its own cap), is not re-queued.
   auto fix = [&](std::uint32_t f, double rate, std::optional<LinkId> by_link, LinkId bottleneck) {
     flow_mark_[f] = fixed_mark;
     new_rate_.push_back({f, rate, bottleneck});

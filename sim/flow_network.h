@@ -47,6 +47,7 @@ class FlowNetwork final : public NetworkModel {
     std::optional<LinkId> bottleneck;
     double cap = 0;                     // the route's beta for this flow's kind of traffic
     std::optional<LinkId> cap_link;     // the route's narrowest link (named when the cap binds)
+    bool cap_may_bind = false;          // cap below every route link's capacity: it can bind
   };
   struct Job {
     std::uint64_t tag = 0;
