@@ -91,41 +91,40 @@ RootComplexParams default_root_complex_params() {
   return {0.0, 10e9};
 }
 
+namespace {
+
+bool is_overhead(double v) { return v >= 0 && std::isfinite(v); }
+bool is_fraction(double v) { return v > 0 && v <= 1; }
+bool is_rate(double v) { return v > 0 && std::isfinite(v); }
+
+// `into` = *v when v is set; InputError("link calibration", what + where)
+// when it is set but not `valid`.
+void take(const std::optional<double>& v, double& into, bool (*valid)(double), const char* what,
+          const std::string& where) {
+  if (!v) return;
+  if (!valid(*v)) throw InputError("link calibration", what + where);
+  into = *v;
+}
+
+}  // namespace
+
 LinkModel::LinkModel(const LinkCalibration& calibration) {
-  auto check = [](const std::optional<double>& v, bool ok, const std::string& what, std::size_t i) {
-    if (v && !ok)
-      throw InputError("link calibration", what + " for link class " +
-                                               std::string(link_kind_name(static_cast<LinkKind>(i))));
-  };
   for (std::size_t i = 0; i < kNumLinkClasses; ++i) {
     LinkClassParams p = default_link_class_params(static_cast<LinkKind>(i));
     const LinkClassOverride& o = calibration.per_class[i];
-    auto overhead_ok = [](const std::optional<double>& v) { return v && *v >= 0 && std::isfinite(*v); };
-    auto fraction_ok = [](const std::optional<double>& v) { return v && *v > 0 && *v <= 1; };
-    check(o.message_overhead_s, overhead_ok(o.message_overhead_s), "a message overhead >= 0 s", i);
-    check(o.p2p_overhead_s, overhead_ok(o.p2p_overhead_s), "a point-to-point overhead >= 0 s", i);
-    check(o.bandwidth_efficiency, fraction_ok(o.bandwidth_efficiency), "a bandwidth efficiency in (0, 1]", i);
-    check(o.p2p_efficiency, fraction_ok(o.p2p_efficiency), "a point-to-point efficiency in (0, 1]", i);
-    check(o.duplex_factor, fraction_ok(o.duplex_factor), "a duplex factor in (0, 1]", i);
-    if (o.message_overhead_s) p.message_overhead_s = *o.message_overhead_s;
-    if (o.bandwidth_efficiency) p.bandwidth_efficiency = *o.bandwidth_efficiency;
-    if (o.p2p_overhead_s) p.p2p_overhead_s = *o.p2p_overhead_s;
-    if (o.p2p_efficiency) p.p2p_efficiency = *o.p2p_efficiency;
-    if (o.duplex_factor) p.duplex_factor = *o.duplex_factor;
+    const std::string cls = " for link class " + std::string(link_kind_name(static_cast<LinkKind>(i)));
+    take(o.message_overhead_s, p.message_overhead_s, is_overhead, "a message overhead >= 0 s", cls);
+    take(o.p2p_overhead_s, p.p2p_overhead_s, is_overhead, "a point-to-point overhead >= 0 s", cls);
+    take(o.bandwidth_efficiency, p.bandwidth_efficiency, is_fraction, "a bandwidth efficiency in (0, 1]", cls);
+    take(o.p2p_efficiency, p.p2p_efficiency, is_fraction, "a point-to-point efficiency in (0, 1]", cls);
+    take(o.duplex_factor, p.duplex_factor, is_fraction, "a duplex factor in (0, 1]", cls);
     params_[i] = p;
   }
   root_complex_ = default_root_complex_params();
   const RootComplexOverride& rc = calibration.root_complex;
-  if (rc.latency_s) {
-    if (!(*rc.latency_s >= 0 && std::isfinite(*rc.latency_s)))
-      throw InputError("link calibration", "a root-complex latency >= 0 s");
-    root_complex_.latency_s = *rc.latency_s;
-  }
-  if (rc.bandwidth_bytes_per_s) {
-    if (!(*rc.bandwidth_bytes_per_s > 0 && std::isfinite(*rc.bandwidth_bytes_per_s)))
-      throw InputError("link calibration", "a root-complex bandwidth > 0 bytes/s");
-    root_complex_.bandwidth_bytes_per_s = *rc.bandwidth_bytes_per_s;
-  }
+  take(rc.latency_s, root_complex_.latency_s, is_overhead, "a root-complex latency >= 0 s", "");
+  take(rc.bandwidth_bytes_per_s, root_complex_.bandwidth_bytes_per_s, is_rate, "a root-complex bandwidth > 0 bytes/s",
+       "");
 }
 
 AlphaBeta LinkModel::link(const Link& l, Traffic t) const {
