@@ -250,13 +250,15 @@ class HostExecutor::Impl {
   void lin_state(BufferId k, BufferId v, BufferId state) {
     const Buffer &bk = p_.buffer(k), &bv = p_.buffer(v);
     const auto& pk = positions(k);
-    for (std::uint32_t r = 0; r < bk.rows; ++r)
-      for (std::uint32_t h = 0; h < bk.heads && !is_padding(pk[r].seq); ++h) {
+    for (std::uint32_t r = 0; r < bk.rows; ++r) {
+      if (is_padding(pk[r].seq)) continue;  // padding rows take no part
+      for (std::uint32_t h = 0; h < bk.heads; ++h) {
         const std::uint32_t hs = state_head(bk.head_begin + h, state, false);
         for (std::uint32_t a = 0; a < bk.cols; ++a)
           for (std::uint32_t c = 0; c < bv.cols; ++c)
             state_at(state, pk[r].seq, bk.cols, a, hs, c) += at(k, r, h, a) * at(v, r, h, c);
       }
+    }
   }
 
   void lin_intra(BufferId q, BufferId k, BufferId v, BufferId out, bool causal) {
@@ -277,8 +279,9 @@ class HostExecutor::Impl {
   void lin_inter(BufferId q, BufferId state, BufferId out) {
     const Buffer &bq = p_.buffer(q), &bs = p_.buffer(state);
     const auto& pq = positions(q);
-    for (std::uint32_t i = 0; i < bq.rows; ++i)
-      for (std::uint32_t h = 0; h < bq.heads && !is_padding(pq[i].seq); ++h) {
+    for (std::uint32_t i = 0; i < bq.rows; ++i) {
+      if (is_padding(pq[i].seq)) continue;  // padding rows take no part
+      for (std::uint32_t h = 0; h < bq.heads; ++h) {
         const std::uint32_t hs = state_head(bq.head_begin + h, state, true);
         for (std::uint32_t c = 0; c < bs.cols; ++c) {
           double o = 0;
@@ -287,6 +290,7 @@ class HostExecutor::Impl {
           at(out, i, h, c) += o;
         }
       }
+    }
   }
 
   void lin_state_sum(BufferId gathered, BufferId out, std::uint32_t member, StateRange range) {
@@ -326,8 +330,9 @@ class HostExecutor::Impl {
   void lin_inter_bwd(BufferId dout, BufferId state, BufferId dq) {
     const Buffer &bd = p_.buffer(dout), &bq = p_.buffer(dq);
     const auto& pd = positions(dout);
-    for (std::uint32_t i = 0; i < bd.rows; ++i)
-      for (std::uint32_t h = 0; h < bd.heads && !is_padding(pd[i].seq); ++h) {
+    for (std::uint32_t i = 0; i < bd.rows; ++i) {
+      if (is_padding(pd[i].seq)) continue;  // padding rows take no part
+      for (std::uint32_t h = 0; h < bd.heads; ++h) {
         const std::uint32_t hs = state_head(bd.head_begin + h, state, true);
         for (std::uint32_t a = 0; a < bq.cols; ++a) {
           double g = 0;
@@ -336,18 +341,21 @@ class HostExecutor::Impl {
           at(dq, i, h, a) += g;
         }
       }
+    }
   }
 
   void lin_dstate(BufferId q, BufferId dout, BufferId dstate) {
     const Buffer &bq = p_.buffer(q), &bd = p_.buffer(dout);
     const auto& pq = positions(q);
-    for (std::uint32_t r = 0; r < bq.rows; ++r)
-      for (std::uint32_t h = 0; h < bq.heads && !is_padding(pq[r].seq); ++h) {
+    for (std::uint32_t r = 0; r < bq.rows; ++r) {
+      if (is_padding(pq[r].seq)) continue;  // padding rows take no part
+      for (std::uint32_t h = 0; h < bq.heads; ++h) {
         const std::uint32_t hs = state_head(bq.head_begin + h, dstate, true);
         for (std::uint32_t a = 0; a < bq.cols; ++a)
           for (std::uint32_t c = 0; c < bd.cols; ++c)
             state_at(dstate, pq[r].seq, bq.cols, a, hs, c) += at(q, r, h, a) * at(dout, r, h, c);
       }
+    }
   }
 
   // out[r] = W x[r] (forward) or out[r] = W^T x[r] (transpose: DenseBwd's din),
@@ -373,8 +381,9 @@ class HostExecutor::Impl {
   void lin_state_bwd(BufferId k, BufferId v, BufferId dstate, BufferId dk, BufferId dv) {
     const Buffer &bk = p_.buffer(k), &bv = p_.buffer(v);
     const auto& pk = positions(k);
-    for (std::uint32_t r = 0; r < bk.rows; ++r)
-      for (std::uint32_t h = 0; h < bk.heads && !is_padding(pk[r].seq); ++h) {
+    for (std::uint32_t r = 0; r < bk.rows; ++r) {
+      if (is_padding(pk[r].seq)) continue;  // padding rows take no part
+      for (std::uint32_t h = 0; h < bk.heads; ++h) {
         const std::uint32_t hs = state_head(bk.head_begin + h, dstate, false);
         const std::uint32_t seq = pk[r].seq;
         for (std::uint32_t a = 0; a < bk.cols; ++a) {
@@ -388,6 +397,7 @@ class HostExecutor::Impl {
           at(dv, r, h, c) += g;
         }
       }
+    }
   }
 
   void attn_fwd(BufferId q, BufferId k, BufferId v, BufferId out, BufferId lse, bool causal) {
