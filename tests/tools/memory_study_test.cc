@@ -7,17 +7,23 @@
 namespace spsim {
 namespace {
 
-// What one more layer adds to rank 0's peak activation bytes (the study
-// simulates `layers` and `layers` + 1 layers to extrapolate to the model's
-// depth) for bert-base on one device (P = 1, ring: no partials), S = 1024,
-// bf16, fwd+bwd.
-double held_per_layer(std::uint32_t layers, const std::string& recompute) {
+// bert-base on one device (P = 1, ring: no partials), S = 1024, bf16,
+// fwd+bwd, all 12 layers.
+StudyConfig bert_base_on_one_device() {
   StudyConfig c;
   c.model = "bert-base";
   c.seq = 1024;
   c.sp = 1;
-  c.layers = layers;
   c.strategy = "ring";
+  return c;
+}
+
+// What one more layer adds to rank 0's peak activation bytes (the study
+// simulates `layers` and `layers` + 1 layers to extrapolate to the model's
+// depth).
+double held_per_layer(std::uint32_t layers, const std::string& recompute) {
+  StudyConfig c = bert_base_on_one_device();
+  c.layers = layers;
   c.recompute = recompute;
   const StudyResult r = run_study(c);
   REQUIRE(r.outcomes.size() == 1);
@@ -49,11 +55,7 @@ TEST_CASE("memory: --layers below the model's depth reports the whole model's pe
   // held the per-layer bytes of the test above.
   for (const char* recompute : {"none", "selective", "full"}) {
     CAPTURE(recompute);
-    StudyConfig c;
-    c.model = "bert-base";
-    c.seq = 1024;
-    c.sp = 1;
-    c.strategy = "ring";
+    StudyConfig c = bert_base_on_one_device();
     c.recompute = recompute;
     const StudyResult whole = run_study(c);
     c.layers = 2;
@@ -71,11 +73,7 @@ TEST_CASE("memory: the output head's logits, whole or in chunks") {
   // gradient dx (C x h bf16) is already allocated while later chunks run:
   //   peak(1) - peak(k) = 6 C V (1 - 1/k) - 2 C h.
   auto peak = [](std::uint32_t chunks) {
-    StudyConfig c;
-    c.model = "bert-base";
-    c.seq = 1024;
-    c.sp = 1;
-    c.strategy = "ring";
+    StudyConfig c = bert_base_on_one_device();
     c.loss_chunks = chunks;
     return run_study(c).outcomes[0].metrics.ranks[0].peak_activation_bytes;
   };
