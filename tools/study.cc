@@ -234,7 +234,7 @@ StudyResult run_study(const StudyConfig& c) {
     for (RankId rk = 0; rk < sp; ++rk) mem_capacity[rk] = costs.profile(rk).memory_bytes;
     out.ops = p.num_ops();
     out.metrics = compute_metrics(MetricsInput{p, *sim.timeline, topo, capacity, static_per_rank, mem_capacity});
-    if (r.layers < r.model_layers && r.scope == Scope::kModel) {
+    if (r.extrapolates_depth()) {
       // The whole model's peak, whatever --layers simulates: one more layer
       // is simulated, and each rank's peak grows linearly with depth by what
       // a layer holds for its backward (tests/tools/memory_study_test.cc).
@@ -336,7 +336,7 @@ void print_study(const StudyResult& r, std::ostream& os) {
   os << "compute: mean busy share per rank; exposed: max per rank of communication not hidden by compute; "
         "overlap: hidden share of all communication\n";
   if (any_over) os << "! peak memory exceeds the device's capacity\n";
-  if (r.layers < r.model_layers && r.scope == Scope::kModel)
+  if (r.extrapolates_depth())
     os << fmt::format("peak GB: the whole model's {} layers; {} and {} layers were simulated and each rank's peak "
                       "grows by what one layer holds for its backward\n",
                       r.model_layers, r.layers, r.layers + 1);

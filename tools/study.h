@@ -78,6 +78,10 @@ struct StudyResult {
   std::string topology_name;
   std::vector<StrategyOutcome> outcomes;
   std::optional<std::string> traced;  // the strategy whose trace was written
+
+  // True when fewer layers than the model's were simulated, so the peak
+  // memory is extrapolated to the whole depth (run_study).
+  bool extrapolates_depth() const { return layers < model_layers && scope == Scope::kModel; }
 };
 
 // Runs the study; throws InputError for bad configuration. Writes the JSON and
