@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "program/input_error.h"
+#include "program/input_file.h"
+#include "program/input_json.h"
 
 namespace spsim {
 namespace {
@@ -139,12 +141,9 @@ AttentionKernelModel read_kernel(const Reader& r, const std::string& prefix) {
 
 DeviceProfile parse_device_profile(std::istream& in, std::string_view where_view) {
   const std::string where(where_view);
-  Json user;
-  try {
-    user = Json::parse(in);
-  } catch (const Json::parse_error& e) {
-    throw InputError(where, std::string("valid JSON (") + e.what() + ")");
-  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  const Json user = parse_input_json(text.str(), where);
   if (!user.is_object()) throw InputError(where, "a JSON object describing a device profile");
 
   const Json schema = profile_json(DeviceProfile{});
@@ -176,8 +175,7 @@ DeviceProfile parse_device_profile(std::istream& in, std::string_view where_view
 }
 
 DeviceProfile load_device_profile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError(path, "a readable device profile JSON file");
+  std::istringstream in(read_input_file(path, "device profile JSON file"));
   return parse_device_profile(in, path);
 }
 

@@ -7,6 +7,8 @@
 #include <sstream>
 
 #include "program/input_error.h"
+#include "program/input_file.h"
+#include "program/input_json.h"
 
 namespace spsim {
 namespace {
@@ -38,19 +40,10 @@ std::int64_t Batch::total_tokens() const {
 }
 
 std::vector<std::int64_t> read_lengths_file(const std::string& path, std::int64_t max_context) {
-  std::ifstream in(path);
-  if (!in) throw InputError(path, "cannot open the lengths file");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const std::string text = buffer.str();
+  const std::string text = read_input_file(path, "lengths file");
   std::vector<std::int64_t> out;
   if (trim(text).starts_with("[")) {
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw InputError(path, std::string("expected a JSON list of sequence lengths: ") + e.what());
-    }
+    const nlohmann::json j = parse_input_json(text, path);
     if (!j.is_array()) throw InputError(path, "expected a JSON list of sequence lengths");
     for (std::size_t i = 0; i < j.size(); ++i) {
       const std::string where = path + ": entry " + std::to_string(i + 1);

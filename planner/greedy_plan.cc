@@ -88,8 +88,16 @@ void refine_plan(std::vector<ItemGroup>& groups, std::span<const PlanItem> items
     g.tokens -= it.tokens;
     g.sq_tokens -= it.sq_tokens;
   };
-  for (int round = 0; round < 8 * static_cast<int>(items.size()) + 64; ++round) {
+  // The search looks at (item of the slowest group) x (item of another
+  // group) per round: cubic in the items at worst. It stops after
+  // kRefineBudget looks (a fraction of a second), so batches of hundreds of thousands
+  // of short sequences stay bounded; the budget is counted, not timed, so the
+  // plan is the same on every machine.
+  constexpr std::uint64_t kRefineBudget = 50'000'000;
+  std::uint64_t looks = 0;
+  for (int round = 0; round < 8 * static_cast<int>(items.size()) + 64 && looks < kRefineBudget; ++round) {
     if (groups.empty()) return;
+    looks += groups.size();
     std::size_t worst = 0;
     for (std::size_t g = 1; g < groups.size(); ++g)
       if (group_seconds(groups[g], options) > group_seconds(groups[worst], options)) worst = g;
@@ -129,6 +137,7 @@ void refine_plan(std::vector<ItemGroup>& groups, std::span<const PlanItem> items
           }
         }
         // Swap with a shorter item of g.
+        looks += 1 + g.items.size();
         for (std::size_t q = 0; q < g.items.size(); ++q) {
           const PlanItem& other = items[g.items[q]];
           if (other.sq_tokens >= it.sq_tokens) continue;

@@ -30,7 +30,8 @@ std::optional<std::vector<ItemGroup>> greedy_plan(std::span<const PlanItem> item
 // Local search on a plan: while it lowers the slowest group's time, moves
 // one item off the slowest group to another group, swaps one of its items
 // with a shorter item of another group, or doubles the slowest group's size
-// with free devices (memory and device limits kept). Used on the real
+// with free devices (memory and device limits kept); stops after a fixed
+// count of candidate looks (bounded work on batches of very many sequences). Used on the real
 // lengths after the MILP's buckets are turned back into sequences.
 void refine_plan(std::vector<ItemGroup>& groups, std::span<const PlanItem> items,
                  const std::vector<GroupSizeOption>& options, std::uint32_t devices);

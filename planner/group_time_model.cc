@@ -5,6 +5,8 @@
 #include <set>
 
 #include "program/input_error.h"
+#include "program/input_file.h"
+#include "program/input_json.h"
 
 namespace spsim {
 
@@ -35,14 +37,7 @@ GroupTimeCoefficients TabulatedGroupTimeModel::coefficients(std::span<const Devi
 }
 
 FlexSpProfile read_flexsp_profile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError(path, "cannot open the profile");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw InputError(path, std::string("expected a JSON object: ") + e.what());
-  }
+  const nlohmann::json j = parse_input_json(read_input_file(path, "FlexSP profile JSON file"), path);
   if (!j.is_object()) throw InputError(path, "expected a JSON object");
   static const std::set<std::string> known{"alpha1_s_per_token_sq", "alpha2_s_per_token", "beta1_s",
                                            "alpha3_bytes_per_token", "beta2_s", "alltoall_gb_per_s", "source"};

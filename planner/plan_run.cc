@@ -127,7 +127,7 @@ PlanRun run_plan(const PlanRequest& req) {
     throw InputError("--strategy", "unknown strategy '" + req.strategy + "'; expected one of: " + strategy_names());
   if (!(req.memory_fraction > 0 && req.memory_fraction <= 1))
     throw InputError("--memory-fraction", "expected a fraction in (0, 1]");
-  const Topology topology = make_preset_topology(req.topology, req.nodes);
+  const Topology topology = make_preset_topology(req.topology, req.nodes, req.memory_limit_bytes);
   run.topology_name = topology.name();
   run.devices = topology.num_devices();
   run.devices_per_node = topology.devices_per_node();
@@ -180,10 +180,24 @@ PlanRun run_plan(const PlanRequest& req) {
     run.problem.options.push_back(GroupSizeOption{d, time_model->coefficients(block), tokens_per_device * d});
   }
 
-  // The plan and its baselines.
-  run.plan = plan_step(run.batch.lengths, run.problem, PlanPolicy::kFlexible, req.step);
-  run.best_uniform = plan_step(run.batch.lengths, run.problem, PlanPolicy::kBestUniform, req.step);
-  run.static_sp = plan_step(run.batch.lengths, run.problem, PlanPolicy::kStatic, req.step);
+  // Bounded work: the worst case of the solver time, before solving.
+  const std::size_t solves = 3 * max_micro_batch_solves(run.batch.lengths, run.problem, req.step);
+  const double worst_s = static_cast<double>(solves) * req.step.micro.milp.time_limit_s;
+  if (worst_s > req.solver_budget_s)
+    throw InputError("--solver-budget",
+                     fmt::format("{} sequences ({} tokens) need up to {} micro-batch MILPs of --time-limit {} s, up "
+                                 "to {:.0f} s of solver time, more than the budget {} s; give a smaller batch "
+                                 "(--global-batch-tokens), a lower --time-limit or a larger --solver-budget",
+                                 run.batch.lengths.size(), run.batch.total_tokens(), solves,
+                                 req.step.micro.milp.time_limit_s, worst_s, req.solver_budget_s));
+
+  // The plan and its baselines; progress is reported only when the worst
+  // case passes five minutes.
+  StepOptions step = req.step;
+  if (worst_s <= 300) step.progress = nullptr;
+  run.plan = plan_step(run.batch.lengths, run.problem, PlanPolicy::kFlexible, step);
+  run.best_uniform = plan_step(run.batch.lengths, run.problem, PlanPolicy::kBestUniform, step);
+  run.static_sp = plan_step(run.batch.lengths, run.problem, PlanPolicy::kStatic, step);
   if (req.simulate) run.simulation = simulate_step_plan(run.plan, run.problem.options, step_model);
   return run;
 }

@@ -14,6 +14,7 @@
 #include "planner/plan_simulation.h"
 #include "planner/spsim_group_time.h"
 #include "planner/step_planner.h"
+#include "program/memory_limit.h"
 
 namespace spsim {
 
@@ -33,6 +34,13 @@ struct PlanRequest {
   ZeroStage zero_stage = ZeroStage::kParameters;
   StepOptions step;
   bool simulate = false;
+  // Refuse a batch whose planning would need more host memory than this
+  // (program/memory_limit.h).
+  double memory_limit_bytes = default_memory_limit_bytes();
+  // Refuse a batch whose worst-case solver time (every micro-batch MILP of
+  // the three policies at its time limit) exceeds this many seconds.
+  double solver_budget_s = 3600;
+  // step.progress is called only when that worst case passes 300 s.
 };
 
 struct PlanRun {

@@ -78,6 +78,15 @@ std::optional<std::vector<std::vector<std::size_t>>> chunk_micro_batches(std::sp
   return out;
 }
 
+std::size_t max_micro_batch_solves(std::span<const std::int64_t> lengths, const StepProblem& problem,
+                                   const StepOptions& opt) {
+  double total = 0;
+  for (auto s : lengths) total += static_cast<double>(s);
+  const double m0 = std::max(1.0, std::ceil(total / (tokens_per_device(problem) * problem.devices)));
+  const double tried = std::min<double>(opt.extra_micro_batches, 8);
+  return static_cast<std::size_t>(std::min(1e18, (tried + 1) * m0 + tried * (tried + 1) / 2));
+}
+
 StepPlan plan_step(std::span<const std::int64_t> lengths, const StepProblem& problem, PlanPolicy policy,
                    const StepOptions& opt) {
   const std::int64_t longest = *std::max_element(lengths.begin(), lengths.end());
@@ -104,7 +113,11 @@ StepPlan plan_step(std::span<const std::int64_t> lengths, const StepProblem& pro
     step.policy = policy;
     if (policy == PlanPolicy::kStatic) step.static_size = static_options.front().size;
     bool ok = true;
-    for (const auto& chunk : *chunks) {
+    for (std::size_t k = 0; k < chunks->size(); ++k) {
+      const auto& chunk = (*chunks)[k];
+      if (opt.progress)
+        opt.progress(std::string(plan_policy_name(policy)) + ", " + std::to_string(m) + " micro-batches: " +
+                     std::to_string(k + 1) + " of " + std::to_string(m));
       std::vector<std::int64_t> mb_lengths;
       for (std::size_t i : chunk) mb_lengths.push_back(lengths[i]);
       auto plan = plan_one(mb_lengths, problem, policy, static_options, opt);

@@ -19,7 +19,9 @@
 // the shortest step wins (ties: fewer micro-batches).
 
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <string>
 #include <span>
 #include <vector>
 
@@ -38,7 +40,16 @@ struct StepProblem {
 struct StepOptions {
   MicroBatchOptions micro;
   std::uint32_t extra_micro_batches = 1;
+  // Called before each micro-batch is planned ("flexible, 3 micro-batches:
+  // 2 of 3"), for commands that show progress on long plans; may be empty.
+  std::function<void(const std::string&)> progress;
 };
+
+// The most micro-batch MILPs plan_step may solve for `lengths` under one
+// policy: every micro-batch of every count it tries (the minimum count m0,
+// up to extra_micro_batches more). Each runs at most micro.milp.time_limit_s.
+std::size_t max_micro_batch_solves(std::span<const std::int64_t> lengths, const StepProblem& problem,
+                                   const StepOptions& options);
 
 struct StepPlan {
   PlanPolicy policy = PlanPolicy::kFlexible;

@@ -297,6 +297,7 @@ OpId ProgramBuilder::op(OpKind kind, StreamId s, std::span<const BufferId> opera
                          " depends on " + p_.describe_op(d) +
                          " of another rank; cross-rank order comes from communication only");
   }
+  if (max_ops_ != 0 && p_.ops_.size() >= max_ops_) throw ProgramTooLarge(max_ops_);
   Op o{};
   o.kind = kind;
   o.flags = flags;

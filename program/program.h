@@ -61,6 +61,19 @@ class ProgramError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A Program grew past the op limit its builder was given
+// (ProgramBuilder::set_op_limit): the caller turns it into a refusal naming
+// its resource limit, before memory runs out.
+class ProgramTooLarge : public std::runtime_error {
+ public:
+  explicit ProgramTooLarge(std::size_t limit)
+      : std::runtime_error("the program grows past " + std::to_string(limit) + " ops"), limit_(limit) {}
+  std::size_t limit() const { return limit_; }
+
+ private:
+  std::size_t limit_;
+};
+
 enum OpFlag : std::uint8_t {
   kOpCausal = 1,  // attention kinds: apply the causal mask
 };
@@ -241,6 +254,9 @@ class ProgramBuilder {
   // (token_layout.h, mark_padding()). Empty (the default): no padding.
   void set_real_lengths(std::vector<std::int64_t> real_lens) { real_lens_ = std::move(real_lens); }
 
+  // Ops beyond `max_ops` throw ProgramTooLarge (0, the default: no limit).
+  void set_op_limit(std::size_t max_ops) { max_ops_ = max_ops; }
+
   // Labels stamped on the ops created from now on.
   void set_layer(std::uint16_t layer) { layer_ = layer; }
   void set_step(std::uint32_t step) { step_ = step; }
@@ -322,6 +338,7 @@ class ProgramBuilder {
 
   Program p_;
   std::vector<std::int64_t> real_lens_;
+  std::size_t max_ops_ = 0;
   std::uint16_t layer_ = 0;
   std::uint32_t step_ = 0;
   std::unordered_map<std::string, NameId> name_index_;

@@ -16,6 +16,7 @@ Program lower_attention(const Strategy& strategy, const Workload& real, const St
   if (auto why = refuse_layer_kind(strategy, o)) throw InputError("--layer-kind", *why);
   const std::uint32_t P = o.sp;
   ProgramBuilder b(P, w.q_per_kv());
+  b.set_op_limit(o.max_ops);
   if (w.seq_lens != real.seq_lens) b.set_real_lengths(real.seq_lens);
   std::vector<RankId> ranks(P);
   std::iota(ranks.begin(), ranks.end(), 0);

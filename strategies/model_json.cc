@@ -7,6 +7,7 @@
 #include <set>
 
 #include "program/input_error.h"
+#include "program/input_json.h"
 #include "program/input_file.h"
 
 namespace spsim {
@@ -41,12 +42,7 @@ constexpr KeyHelp kKeys[] = {
 }  // namespace
 
 ModelSpec parse_model_json(std::string_view text, const std::string& where, const std::string& default_name) {
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::exception& e) {
-    throw InputError(where, std::string("not valid JSON: ") + e.what());
-  }
+  const json j = parse_input_json(text, where);
   if (!j.is_object()) throw InputError(where, "expected a JSON object describing a model");
   auto at = [&](const std::string& key) { return where + ": key '" + key + "'"; };
   std::set<std::string> known;

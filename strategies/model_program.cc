@@ -95,6 +95,7 @@ Program lower_model_step(const Strategy& s, const ModelStep& step) {
   if (auto why = refuse_model_step(s, step)) throw InputError("--strategy " + std::string(s.name()), *why);
   const std::uint32_t P = step.options.sp;
   ProgramBuilder b(P, w.q_per_kv());
+  b.set_op_limit(step.options.max_ops);
   if (w.seq_lens != step.workload.seq_lens) b.set_real_lengths(step.workload.seq_lens);
   const StreamId compute = b.stream("compute");
   std::vector<RankId> ranks(P);

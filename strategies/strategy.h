@@ -70,6 +70,9 @@ struct StrategyOptions {
   // only refuse the other (lower_attention checks it for every strategy).
   std::optional<AttentionKind> layer_kind;
   RingBackward ring_backward = RingBackward::kRingFlashAttn;  // the ring family's dK,dV scheme
+  // Lowering stops with ProgramTooLarge past this many ops (0: no limit);
+  // commands derive it from their memory limit.
+  std::size_t max_ops = 0;
 };
 
 

@@ -10,7 +10,9 @@
 #include <vector>
 
 #include "program/input_error.h"
+#include "program/memory_limit.h"
 #include "tools/cli_common.h"
+#include "tools/settings.h"
 #include "topology/cluster.h"
 #include "topology/node_preset.h"
 #include "topology/topology_dot.h"
@@ -24,7 +26,12 @@ struct TopoArgs {
   std::string topology;
   std::uint32_t nodes = 1;
   std::string dot, json, load;
+  double memory_limit_gb = default_memory_limit_bytes() / 1e9;
 };
+
+// Route classes look at every ordered device pair: beyond this many devices
+// they are left out (D^2 route lookups).
+constexpr std::uint32_t kMaxDevicesForRouteClasses = 1024;
 
 // The route's link kinds, e.g. "pcie pcie cpu pcie pcie".
 std::string route_kinds(const Topology& t, DeviceId a, DeviceId b) {
@@ -118,8 +125,9 @@ int run_topo(const TopoArgs& a) {
   if (a.load.empty() == a.topology.empty())
     throw InputError("--topology/--load", "give exactly one: a preset (one of: " + node_preset_names() +
                                               ") or a JSON file to load");
-  if (!a.load.empty() && a.nodes != 1) throw InputError("--nodes", "applies to presets, not to --load");
-  const Topology t = a.load.empty() ? make_preset_topology(a.topology, a.nodes) : load_topology_file(a.load);
+  const double limit = a.memory_limit_gb * 1e9;
+  const Topology t =
+      a.load.empty() ? make_preset_topology(a.topology, a.nodes, limit) : load_topology_file(a.load, limit);
 
   std::set<std::string> types;
   for (DeviceId d = 0; d < t.num_devices(); ++d) types.insert(t.device_type(d));
@@ -136,7 +144,11 @@ int run_topo(const TopoArgs& a) {
   fmt::print("\n");
   print_links(t);
   fmt::print("\n");
-  print_route_classes(t);
+  if (t.num_devices() <= kMaxDevicesForRouteClasses)
+    print_route_classes(t);
+  else
+    fmt::print("route classes: left out for {} devices (more than {}: every ordered pair is looked at)\n",
+               t.num_devices(), kMaxDevicesForRouteClasses);
   if (t.num_devices() <= 16) {
     fmt::print("\n");
     print_bandwidth_matrix(t);
@@ -161,12 +173,17 @@ int run_topo(const TopoArgs& a) {
 CommandAction add_topo_command(CLI::App& app) {
   auto a = std::make_shared<TopoArgs>();
   auto* cmd = app.add_subcommand("topo", "Show a topology: devices, links, routes; write it as Graphviz or JSON");
-  cmd->add_option("--topology", a->topology, "preset: " + node_preset_names());
-  cmd->add_option("--nodes", a->nodes, "number of nodes on a rail-optimized network")->capture_default_str();
-  cmd->add_option("--dot", a->dot, "write Graphviz to this file");
-  cmd->add_option("--json", a->json, "save the topology as JSON to this file");
-  cmd->add_option("--load", a->load, "load a JSON topology instead of a preset");
-  return [a]() { return run_topo(*a); };
+  auto s = std::make_shared<Settings>(*cmd, "topo");
+  s->bind("topology", a->topology).bind("nodes", a->nodes).bind("load", a->load).bind("dot", a->dot);
+  s->bind("json", a->json).bind("memory-limit", a->memory_limit_gb);
+  return [a, s]() {
+    try {
+      s->apply();
+      return run_topo(*a);
+    } catch (const InputError& e) {
+      throw s->relocate(e);
+    }
+  };
 }
 
 }  // namespace spsim::cli

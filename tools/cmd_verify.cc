@@ -6,12 +6,33 @@
 #include <algorithm>
 
 #include "program/input_error.h"
+#include "program/memory_limit.h"
+#include "strategies/lower_attention.h"
 #include "strategies/registry.h"
 #include "tools/cli_common.h"
+#include "tools/settings.h"
 #include "validate/verify.h"
 
 namespace spsim::cli {
 namespace {
+
+// Host memory per op of a verify Program (ops, operands, dependencies,
+// matching), an upper bound of what program_check_test's programs use.
+constexpr double kVerifyBytesPerOp = 256;
+// Floating-point work beyond which verify reports its progress (about ten
+// seconds of the host executor's float64 loops).
+constexpr double kLongVerifyFlops = 2e10;
+
+// The reference's work plus the executor's, about twice the dense
+// attention's: 4 S^2 H D per sequence forward (half when causal), 2.5 times
+// that more for the backward.
+double verify_flops(const Workload& w) {
+  double f = 0;
+  for (auto s : w.seq_lens) f += 4.0 * static_cast<double>(s) * static_cast<double>(s) * w.heads * w.head_dim;
+  if (w.causal) f /= 2;
+  if (w.backward()) f *= 3.5;
+  return 2 * f;
+}
 
 struct VerifyArgs {
   std::string strategy = "all";
@@ -24,28 +45,24 @@ struct VerifyArgs {
   std::uint32_t dim = 16;
   bool causal = false;
   std::string pass = "fwd+bwd";
-  std::uint64_t seed = 1;
+  std::int64_t seed = 1;
   std::string layer_kind;  // empty: each strategy's default
   std::optional<std::uint32_t> ulysses_degree;
   std::optional<std::uint32_t> window;
   std::string ring_bwd = "ring-flash-attn";
+  double memory_limit_gb = default_memory_limit_bytes() / 1e9;
 };
 
 int run_verify(const VerifyArgs& a) {
   Workload w;
   w.seq_lens.assign(a.batch, a.seq);
   if (!a.seqlens.empty()) w.seq_lens = a.seqlens;
-  for (auto s : a.seqlens)
-    if (s <= 0) throw InputError("--seqlens", "lengths must be positive, got " + std::to_string(s));
   w.heads = a.heads;
   w.kv_heads = a.kv_heads.value_or(a.heads);
   w.head_dim = a.dim;
   w.dtype = DType::kBF16;
   w.causal = a.causal;
-  if (a.pass == "fwd") w.pass = Pass::kForward;
-  else if (a.pass == "fwd+bwd") w.pass = Pass::kForwardBackward;
-  else throw InputError("--pass", "expected 'fwd' or 'fwd+bwd', got '" + a.pass + "'");
-  if (a.batch == 0) throw InputError("--batch", "must be at least 1");
+  w.pass = a.pass == "fwd" ? Pass::kForward : Pass::kForwardBackward;  // the settings table checked it
   validate_workload(w);
   StrategyOptions opt;
   opt.sp = a.sp;
@@ -54,11 +71,8 @@ int run_verify(const VerifyArgs& a) {
   const std::optional<RingBackward> ring_bwd = parse_ring_backward(a.ring_bwd);
   if (!ring_bwd) throw InputError("--ring-bwd", "expected ring-flash-attn or transformer-engine, got '" + a.ring_bwd + "'");
   opt.ring_backward = *ring_bwd;
-  if (a.sp == 0) throw InputError("--sp", "must be at least 1");
   if (a.layer_kind == "softmax") opt.layer_kind = AttentionKind::kSoftmax;
   else if (a.layer_kind == "linear") opt.layer_kind = AttentionKind::kLinear;
-  else if (!a.layer_kind.empty())
-    throw InputError("--layer-kind", "expected 'softmax' or 'linear', got '" + a.layer_kind + "'");
 
   std::vector<const Strategy*> chosen;
   if (a.strategy == "all") {
@@ -68,17 +82,36 @@ int run_verify(const VerifyArgs& a) {
   } else {
     throw InputError("--strategy", "unknown strategy '" + a.strategy + "'; expected all or one of: " + strategy_names());
   }
-  // Refusals first, so a bad single choice (or nothing runnable) is one error line.
+  // Refusals, programs and memory estimates first, so that a bad single
+  // choice, nothing runnable, or a run too large for the memory limit is one
+  // error line before any output.
+  const double memory_limit = a.memory_limit_gb * 1e9;
+  opt.max_ops = static_cast<std::size_t>(memory_limit / kVerifyBytesPerOp);
   std::vector<std::optional<std::string>> refused;
+  std::vector<std::optional<Program>> programs;
   for (const Strategy* s : chosen) {
     std::string flag = "--strategy " + std::string(s->name());
     auto why = s->refuse(padded_workload(*s, w, opt), opt);
     if (!why && (why = refuse_layer_kind(*s, opt))) flag = "--layer-kind";
     if (why && chosen.size() == 1) throw InputError(flag, *why);
     refused.push_back(why);
+    programs.emplace_back();
+    if (why) continue;
+    try {
+      programs.back() = lower_attention(*s, w, opt);
+    } catch (const ProgramTooLarge& e) {
+      throw InputError("--memory-limit", fmt::format("the program of {} at P={} grows past {} ops, more than the "
+                                                     "limit {:.3g} GB holds; lower --sp or raise --memory-limit",
+                                                     s->name(), a.sp, e.limit(), memory_limit / 1e9));
+    }
+    check_memory_estimate(verify_memory_bytes(*programs.back(), w, s->attention_kind(opt)), memory_limit,
+                          "spsim verify of " + std::string(s->name()) + " at " + w.describe(),
+                          "--seq, --heads or --dim");
   }
   if (std::all_of(refused.begin(), refused.end(), [](const auto& r) { return r.has_value(); }))
     throw InputError("--strategy all", "no strategy can run this workload (see spsim list strategies)");
+  // Long runs say where they are (on stderr: stdout stays the report).
+  const bool long_run = verify_flops(w) * static_cast<double>(chosen.size()) > kLongVerifyFlops;
   fmt::print("verify  P={}  {}  seed {}  (tolerance 1e-9, max |got-ref| / max |ref|)\n", a.sp, w.describe(), a.seed);
   fmt::print("{:<12} {:>8} {:>10} {:>10} {:>10} {:>10} {:>10}  {}\n", "strategy", "ops", "out", "lse", "dq", "dk", "dv", "result");
   bool all_passed = true;
@@ -88,7 +121,9 @@ int run_verify(const VerifyArgs& a) {
       fmt::print("{:<12} skipped: {}\n", s->name(), *refused[i]);
       continue;
     }
-    const VerifyReport r = verify_strategy(*s, w, opt, VerifyOptions{a.seed, 1e-9});
+    if (long_run) fmt::print(stderr, "spsim verify: {} ({} of {}) ...\n", s->name(), i + 1, chosen.size());
+    const VerifyReport r = verify_program(*programs[i], w, VerifyOptions{static_cast<std::uint64_t>(a.seed), 1e-9, memory_limit},
+                                          s->attention_kind(opt));
     auto cell = [&](Tensor t) -> std::string {
       for (const auto& c : r.checks)
         if (c.tensor == t) return fmt::format("{:.2e}", c.max_rel_error);
@@ -112,25 +147,21 @@ int run_verify(const VerifyArgs& a) {
 CommandAction add_verify_command(CLI::App& app) {
   auto a = std::make_shared<VerifyArgs>();
   auto* cmd = app.add_subcommand("verify", "Run a strategy exactly on the CPU and compare with dense attention");
-  cmd->add_option("--strategy", a->strategy, "strategy name, or 'all'")->capture_default_str();
-  cmd->add_option("--sp", a->sp, "SP degree P")->capture_default_str();
-  cmd->add_option("--seq", a->seq, "sequence length S")->capture_default_str();
-  auto* batch = cmd->add_option("--batch", a->batch, "batch size B")->capture_default_str();
-  cmd->add_option("--seqlens", a->seqlens, "packed sequences of these lengths, e.g. 100,37,5 (instead of --seq)")
-      ->delimiter(',')->excludes("--seq")->excludes(batch);
-  cmd->add_option("--heads", a->heads, "query heads H")->capture_default_str();
-  cmd->add_option("--kv-heads", a->kv_heads, "key/value heads (default: H)");
-  cmd->add_option("--dim", a->dim, "head dim D")->capture_default_str();
-  cmd->add_flag("--causal", a->causal, "causal mask");
-  cmd->add_option("--pass", a->pass, "fwd or fwd+bwd")->capture_default_str();
-  cmd->add_option("--ulysses-degree", a->ulysses_degree, "usp: Ulysses degree Pu (default: largest power of two <= 8 dividing P and Hkv)");
-  cmd->add_option("--window", a->window, "double-ring: inner ring window w (default: largest divisor of P <= 8)");
-  cmd->add_option("--ring-bwd", a->ring_bwd, "ring family backward: ring-flash-attn or transformer-engine")
-      ->capture_default_str();
-  cmd->add_option("--seed", a->seed, "seed of the inputs and of the execution order")->capture_default_str();
-  cmd->add_option("--layer-kind", a->layer_kind,
-                  "softmax or linear: the layer kind a hybrid strategy (lasp2h) emits; default: the strategy's own");
-  return [a]() { return run_verify(*a); };
+  auto s = std::make_shared<Settings>(*cmd, "verify");
+  s->bind("strategy", a->strategy).bind("sp", a->sp).bind("seq", a->seq).bind("batch", a->batch);
+  s->bind("seqlens", a->seqlens).bind("heads", a->heads).bind("kv-heads", a->kv_heads).bind("dim", a->dim);
+  s->bind("causal", a->causal).bind("pass", a->pass).bind("ulysses-degree", a->ulysses_degree);
+  s->bind("window", a->window).bind("ring-bwd", a->ring_bwd).bind("seed", a->seed);
+  s->bind("layer-kind", a->layer_kind).bind("memory-limit", a->memory_limit_gb);
+  return [a, s]() {
+    try {
+      s->apply();
+      s->check_used_by(a->strategy);
+      return run_verify(*a);
+    } catch (const InputError& e) {
+      throw s->relocate(e);
+    }
+  };
 }
 
 }  // namespace spsim::cli

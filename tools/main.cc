@@ -2,6 +2,7 @@
 #include <fmt/core.h>
 
 #include <exception>
+#include <string>
 #include <vector>
 
 #include "program/input_error.h"
@@ -19,6 +20,18 @@ int main(int argc, char** argv) {
   add(cli::add_list_command(app));
   add(cli::add_topo_command(app));
   add(cli::add_plan_command(app));
+  // The command first: CLI11 would only say "A subcommand is required".
+  std::string names;
+  for (const auto& [sub, action] : commands) names += (names.empty() ? "" : ", ") + sub->get_name();
+  if (argc < 2) {
+    fmt::print(stderr, "spsim: error: a command is required: one of {} (spsim --help)\n", names);
+    return cli::kExitBadInput;
+  }
+  const std::string first = argv[1];
+  if (!first.starts_with("-") && app.get_subcommands([&](CLI::App* sub) { return sub->get_name() == first; }).empty()) {
+    fmt::print(stderr, "spsim: error: unknown command '{}'; expected one of: {}\n", first, names);
+    return cli::kExitBadInput;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <set>
+#include <cmath>
 
 #include "costmodel/device_profile.h"
 #include "costmodel/device_profile_json.h"
@@ -37,9 +37,9 @@ Pass parse_pass(const std::string& s) {
 }
 
 Topology make_topology(const StudyConfig& c) {
-  if (!c.topology_file.empty()) return load_topology_file(c.topology_file);
+  if (!c.topology_file.empty()) return load_topology_file(c.topology_file, c.memory_limit_bytes);
   if (c.nodes == 0) throw InputError("--nodes", "must be at least 1");
-  return make_preset_topology(c.topology, c.nodes);
+  return make_preset_topology(c.topology, c.nodes, c.memory_limit_bytes);
 }
 
 // The bytes/s each link carries at most (line rate x class efficiency), as
@@ -50,6 +50,14 @@ std::vector<double> link_capacities(const Topology& topo, const LinkModel& links
   return cap;
 }
 
+// Host memory a study holds per op of a strategy's program: the program, its
+// matching, costs and timeline, the program of one more layer when the depth
+// is extrapolated, and the fastest strategy's kept for the trace. Measured
+// (peak RSS / ops of the main program, bench/study_memory.sh): 1.1 KB per op
+// at llama3-8b S=128K SP=64 on 8 h100-sxm8 nodes, ring, 2 layers (2.1 M ops);
+// the limit uses 2 KB to leave room for what varies between strategies.
+constexpr double kStudyBytesPerOp = 2048;
+
 struct Simulated {
   StrategyOutcome outcome;
   std::unique_ptr<Program> program;
@@ -59,75 +67,6 @@ struct Simulated {
 };
 
 }  // namespace
-
-StudyConfig load_study_config(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError(path, "cannot open the config file");
-  json j;
-  try {
-    j = json::parse(in);
-  } catch (const json::exception& e) {
-    throw InputError(path, std::string("not valid JSON: ") + e.what());
-  }
-  if (!j.is_object()) throw InputError(path, "expected a JSON object of settings");
-  StudyConfig c;
-  auto where = [&](const std::string& key) { return path + ": key '" + key + "'"; };
-  auto get_string = [&](const json& v, const std::string& key) {
-    if (!v.is_string()) throw InputError(where(key), "expected a string");
-    return v.get<std::string>();
-  };
-  auto get_uint = [&](const json& v, const std::string& key) -> std::uint64_t {
-    if (!v.is_number_unsigned()) throw InputError(where(key), "expected a non-negative integer");
-    return v.get<std::uint64_t>();
-  };
-  auto get_uint_list = [&](const json& v, const std::string& key) {
-    if (!v.is_array()) throw InputError(where(key), "expected a list of non-negative integers");
-    std::vector<std::uint64_t> out;
-    for (const auto& e : v) out.push_back(get_uint(e, key));
-    return out;
-  };
-  static const std::set<std::string> kKeys = {
-      "model", "model-file", "seq", "batch", "seqlens", "strategy", "sp", "topology", "topology-file", "nodes", "pass",
-      "layers", "scope", "recompute", "loss-chunks", "network", "dtype", "ulysses-degree", "window", "ring-bwd", "zero-stage", "device-profile", "link-params", "json", "trace",
-      "trace-ranks", "trace-layers"};
-  if (j.contains("model") && j.contains("model-file"))
-    throw InputError(where("model-file"), "give 'model' or 'model-file', not both");
-  for (const auto& [key, v] : j.items()) {
-    if (!kKeys.count(key)) {
-      std::string names;
-      for (const auto& k : kKeys) names += (names.empty() ? "" : ", ") + k;
-      throw InputError(where(key), "unknown key; expected one of: " + names);
-    }
-    if (key == "model") c.model = get_string(v, key);
-    else if (key == "model-file") c.model_file = get_string(v, key);
-    else if (key == "seq") c.seq = static_cast<std::int64_t>(get_uint(v, key));
-    else if (key == "batch") c.batch = static_cast<std::uint32_t>(get_uint(v, key));
-    else if (key == "seqlens") for (auto x : get_uint_list(v, key)) c.seqlens.push_back(static_cast<std::int64_t>(x));
-    else if (key == "strategy") c.strategy = get_string(v, key);
-    else if (key == "sp") c.sp = static_cast<std::uint32_t>(get_uint(v, key));
-    else if (key == "topology") c.topology = get_string(v, key);
-    else if (key == "topology-file") c.topology_file = get_string(v, key);
-    else if (key == "nodes") c.nodes = static_cast<std::uint32_t>(get_uint(v, key));
-    else if (key == "pass") c.pass = get_string(v, key);
-    else if (key == "layers") c.layers = static_cast<std::uint32_t>(get_uint(v, key));
-    else if (key == "scope") c.scope = get_string(v, key);
-    else if (key == "recompute") c.recompute = get_string(v, key);
-    else if (key == "loss-chunks") c.loss_chunks = static_cast<std::uint32_t>(get_uint(v, key));
-    else if (key == "network") c.network = get_string(v, key);
-    else if (key == "dtype") c.dtype = get_string(v, key);
-    else if (key == "ulysses-degree") c.ulysses_degree = static_cast<std::uint32_t>(get_uint(v, key));
-    else if (key == "window") c.window = static_cast<std::uint32_t>(get_uint(v, key));
-    else if (key == "ring-bwd") c.ring_bwd = get_string(v, key);
-    else if (key == "zero-stage") c.zero_stage = static_cast<std::uint32_t>(get_uint(v, key));
-    else if (key == "device-profile") c.device_profile = get_string(v, key);
-    else if (key == "link-params") c.link_params = get_string(v, key);
-    else if (key == "json") c.json = get_string(v, key);
-    else if (key == "trace") c.trace = get_string(v, key);
-    else if (key == "trace-ranks") for (auto x : get_uint_list(v, key)) c.trace_ranks.push_back(static_cast<std::uint32_t>(x));
-    else if (key == "trace-layers") for (auto x : get_uint_list(v, key)) c.trace_layers.push_back(static_cast<std::uint32_t>(x));
-  }
-  return c;
-}
 
 StudyResult run_study(const StudyConfig& c) {
   StudyResult r;
@@ -219,6 +158,7 @@ StudyResult run_study(const StudyConfig& c) {
     out.static_bytes = static_bytes;
     StrategyOptions opt(sp, c.ulysses_degree, c.window);
     opt.ring_backward = *ring_bwd;
+    opt.max_ops = static_cast<std::size_t>(c.memory_limit_bytes / kStudyBytesPerOp);
     const ModelStep step{model, r.workload, opt, r.layers, r.scope, r.recompute, c.loss_chunks};
     if (auto why = refuse_model_step(*s, step)) {
       if (chosen.size() == 1) throw InputError("--strategy " + out.strategy, *why);
@@ -227,7 +167,19 @@ StudyResult run_study(const StudyConfig& c) {
       continue;
     }
     out.padding_tokens = padding_tokens(*s, r.workload, opt);
-    const std::unique_ptr<ModelCosts> costs_ptr = lower_and_simulate(*s, step, want_trace, sim);
+    std::unique_ptr<ModelCosts> costs_ptr;
+    try {
+      costs_ptr = lower_and_simulate(*s, step, want_trace, sim);
+    } catch (const ProgramTooLarge& e) {
+      const std::string why = fmt::format(
+          "its program grows past {} ops, more than --memory-limit {:.3g} GB holds (~{:.0f} bytes per op); lower "
+          "--sp, --layers or --seq, or raise --memory-limit",
+          e.limit(), c.memory_limit_bytes / 1e9, kStudyBytesPerOp);
+      if (chosen.size() == 1) throw InputError("--memory-limit", "strategy " + out.strategy + ": " + why);
+      out.skipped = why;
+      r.outcomes.push_back(std::move(out));
+      continue;
+    }
     const ModelCosts& costs = *costs_ptr;
     const Program& p = *sim.program;
     std::vector<double> static_per_rank(sp, static_bytes), mem_capacity(sp);
@@ -241,7 +193,14 @@ StudyResult run_study(const StudyConfig& c) {
       ModelStep deeper = step;
       ++deeper.layers;
       Simulated d;
-      lower_and_simulate(*s, deeper, false, d);
+      try {
+        lower_and_simulate(*s, deeper, false, d);
+      } catch (const ProgramTooLarge& e) {
+        throw InputError("--memory-limit", fmt::format("strategy {}: the program of {} layers (to extrapolate the "
+                                                       "peak memory) grows past {} ops; lower --layers or raise "
+                                                       "--memory-limit",
+                                                       out.strategy, deeper.layers, e.limit()));
+      }
       const Metrics deeper_metrics =
           compute_metrics(MetricsInput{*d.program, *d.timeline, topo, capacity, static_per_rank, mem_capacity});
       const double more = static_cast<double>(r.model_layers - r.layers);
@@ -253,6 +212,11 @@ StudyResult run_study(const StudyConfig& c) {
         out.held_per_layer_bytes = std::max(out.held_per_layer_bytes, held);
       }
     }
+    if (!std::isfinite(out.metrics.step_time_s) || !(out.metrics.step_time_s > 0))
+      throw InputError(c.topology_file.empty() ? "--topology" : c.topology_file,
+                       fmt::format("strategy {}: the predicted step time is {} s; a bandwidth, latency or peak of "
+                                   "the cluster or device profile is degenerate",
+                                   out.strategy, out.metrics.step_time_s));
     out.critical = critical_path(p, *sim.matching, *sim.timeline, topo);
     out.tokens_per_s = static_cast<double>(r.workload.total_tokens()) / out.metrics.step_time_s;
     sim.flops = costs.op_flops();
@@ -263,6 +227,9 @@ StudyResult run_study(const StudyConfig& c) {
     if (want_trace && (!best || out.metrics.step_time_s < best->outcome.metrics.step_time_s)) best = std::move(sim);
   }
 
+  if (std::all_of(r.outcomes.begin(), r.outcomes.end(), [](const auto& o) { return o.skipped.has_value(); }))
+    throw InputError("--strategy all", "no strategy can run this study; first: " + r.outcomes.front().strategy +
+                                           ": " + *r.outcomes.front().skipped);
   if (want_trace && best) {
     std::ofstream f(c.trace);
     if (!f) throw InputError("--trace", "cannot write '" + c.trace + "'");
@@ -273,12 +240,14 @@ StudyResult run_study(const StudyConfig& c) {
                                           r.workload.describe(), sp, r.topology_name);
     write_chrome_trace(TraceInput{*best->program, *best->matching, *best->timeline, topo, best->flops, capacity, title},
                        topt, f);
+    if (!f.flush()) throw InputError("--trace", "could not write all of '" + c.trace + "' (is the device full?)");
     r.traced = best->outcome.strategy;
   }
   if (!c.json.empty()) {
     std::ofstream f(c.json);
     if (!f) throw InputError("--json", "cannot write '" + c.json + "'");
     f << study_json(r);
+    if (!f.flush()) throw InputError("--json", "could not write all of '" + c.json + "' (is the device full?)");
   }
   return r;
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "costmodel/memory_model.h"
+#include "program/memory_limit.h"
 #include "sim/critical_path.h"
 #include "sim/metrics.h"
 #include "program/program.h"
@@ -48,11 +49,10 @@ struct StudyConfig {
   std::string trace;                       // write a Chrome trace here
   std::vector<std::uint32_t> trace_ranks;  // limit the trace (empty: all)
   std::vector<std::uint32_t> trace_layers;
+  // Refuse a strategy whose program and simulation would need more host
+  // memory than this (program/memory_limit.h).
+  double memory_limit_bytes = default_memory_limit_bytes();
 };
-
-// Reads a JSON config: keys are the flag names without "--" ("model", "seq",
-// "trace-ranks", ...). Unknown keys, wrong types: InputError naming the file and key.
-StudyConfig load_study_config(const std::string& path);
 
 struct StrategyOutcome {
   std::string strategy;

@@ -9,11 +9,15 @@
 
 namespace spsim {
 
-Topology build_cluster(const NodePreset& preset, std::uint32_t nodes) {
+Topology build_cluster(const NodePreset& preset, std::uint32_t nodes, double memory_limit_bytes) {
   if (nodes == 0) throw InputError("--nodes", "expected at least 1 node");
+  if (std::uint64_t{nodes} * preset.devices_per_node > kMaxDevices)
+    throw InputError("--nodes", std::to_string(nodes) + " nodes of " + std::string(preset.name) + " are more than " +
+                                    std::to_string(kMaxDevices) + " devices");
   const std::string name =
       nodes == 1 ? std::string(preset.name) : std::string(preset.name) + " x " + std::to_string(nodes) + " nodes";
   TopologyBuilder b(name);
+  b.set_memory_limit(memory_limit_bytes);
   if (nodes == 1) {
     preset.add_node(b, 0);
     return std::move(b).build();
@@ -53,12 +57,12 @@ Topology build_cluster(const NodePreset& preset, std::uint32_t nodes) {
   return std::move(b).build();
 }
 
-Topology make_preset_topology(std::string_view name, std::uint32_t nodes) {
+Topology make_preset_topology(std::string_view name, std::uint32_t nodes, double memory_limit_bytes) {
   const NodePreset* preset = find_node_preset(name);
   if (preset == nullptr)
     throw InputError("--topology", "unknown topology '" + std::string(name) + "'; expected one of: " +
                                        node_preset_names());
-  return build_cluster(*preset, nodes);
+  return build_cluster(*preset, nodes, memory_limit_bytes);
 }
 
 }  // namespace spsim

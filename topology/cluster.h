@@ -22,16 +22,20 @@
 #include <string_view>
 
 #include "topology/node_preset.h"
+#include "program/memory_limit.h"
 #include "topology/topology.h"
 
 namespace spsim {
 
 // Builds `nodes` copies of `preset`. Topology name: the preset name for one
 // node, "<preset> x <nodes> nodes" otherwise. Throws InputError when nodes == 0.
-Topology build_cluster(const NodePreset& preset, std::uint32_t nodes);
+// `memory_limit_bytes`: TopologyBuilder::set_memory_limit.
+Topology build_cluster(const NodePreset& preset, std::uint32_t nodes,
+                       double memory_limit_bytes = default_memory_limit_bytes());
 
 // build_cluster(find_node_preset(name), nodes); an unknown name throws
 // InputError("--topology", ...) listing the presets.
-Topology make_preset_topology(std::string_view name, std::uint32_t nodes = 1);
+Topology make_preset_topology(std::string_view name, std::uint32_t nodes = 1,
+                              double memory_limit_bytes = default_memory_limit_bytes());
 
 }  // namespace spsim

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "program/input_error.h"
+#include "program/input_json.h"
 #include "program/input_file.h"
 
 namespace spsim {
@@ -55,12 +56,7 @@ void LinkCalibration::merge(const LinkCalibration& other) {
 }
 
 LinkCalibration parse_link_params(std::string_view text, const std::string& where) {
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::exception& e) {
-    throw InputError(where, std::string("not valid JSON: ") + e.what());
-  }
+  const json j = parse_input_json(text, where);
   if (!j.is_object()) throw InputError(where, "expected a JSON object of link classes");
   LinkCalibration c;
   for (const auto& [key, v] : j.items()) {

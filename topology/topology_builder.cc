@@ -23,6 +23,7 @@ VertexId TopologyBuilder::add_vertex(VertexKind kind, std::string name, std::uin
   by_name_.emplace(name, id);
   vertices_.push_back(Vertex{kind, std::move(name), node, std::move(device_type)});
   if (kind == VertexKind::kDevice) {
+    if (devices_.size() >= kMaxDevices) fail("has more than " + std::to_string(kMaxDevices) + " devices");
     devices_.push_back(id);
     nic_.emplace_back();
     staging_.emplace_back();
@@ -92,6 +93,9 @@ Topology TopologyBuilder::build() && {
     if (v.node >= nodes) fail("vertex '" + v.name + "' is on node " + std::to_string(v.node) + ", but only " +
                               std::to_string(nodes) + " node(s) hold devices");
 
+  check_memory_estimate(route_table_bytes(num_devices()), memory_limit_bytes_,
+                        where_ + " with " + std::to_string(num_devices()) + " devices (all-pairs routes)",
+                        "the number of devices");
   Topology t;
   t.name_ = name_;
   t.num_nodes_ = nodes;

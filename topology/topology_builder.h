@@ -15,9 +15,22 @@
 #include <string_view>
 #include <vector>
 
+#include "program/memory_limit.h"
 #include "topology/topology.h"
 
 namespace spsim {
+
+// The most devices a topology may have (spsim ranks are 32-bit, and SP
+// groups beyond this are far past any published run).
+inline constexpr std::uint32_t kMaxDevices = 65536;
+
+// Host memory of the all-pairs route table of `devices` devices: measured
+// as peak RSS of `spsim topo --topology h100-sxm8 --nodes 512` (4096
+// devices, 836 MB, 49.8 bytes per ordered pair; 219 MB at 2048 devices, 52
+// per pair), rounded up.
+inline double route_table_bytes(std::uint32_t devices) {
+  return 56.0 * static_cast<double>(devices) * static_cast<double>(devices);
+}
 
 class TopologyBuilder {
  public:
@@ -57,6 +70,10 @@ class TopologyBuilder {
   // Checks the invariants and computes the routes. Throws InputError when the
   // devices are not node-major with equal counts per node, when devices of a
   // multi-node topology lack a NIC, or when some pair of devices has no route.
+  // Refuses (InputError "--memory-limit") a topology whose all-pairs route
+  // table would need more host memory than `limit_bytes`
+  // (route_table_bytes); before set, the machine's default.
+  void set_memory_limit(double limit_bytes) { memory_limit_bytes_ = limit_bytes; }
   Topology build() &&;
 
  private:
@@ -68,6 +85,7 @@ class TopologyBuilder {
   std::vector<VertexId> devices_;
   std::vector<std::optional<VertexId>> nic_;
   std::vector<std::optional<VertexId>> staging_;
+  double memory_limit_bytes_ = default_memory_limit_bytes();
   std::map<std::string, VertexId, std::less<>> by_name_;
   std::map<std::pair<VertexId, VertexId>, LinkId> physical_;  // (min, max) endpoint → a→b link id
 };

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "program/input_error.h"
+#include "program/input_file.h"
+#include "program/input_json.h"
 #include "topology/link_params.h"
 #include "topology/topology_builder.h"
 
@@ -76,7 +78,7 @@ class Reader {
   std::string file_;
 };
 
-Topology read_topology(const json& doc, const Reader& r) {
+Topology read_topology(const json& doc, const Reader& r, double memory_limit_bytes) {
   if (!doc.is_object()) throw InputError(r.file(), "expected a JSON object at the top level");
   r.only_keys(doc, "", {"format", "version", "name", "nodes", "vertices", "links", "link_params"});
   if (r.string_at(doc, "", "format") != kFormat) r.fail("format", "expected \"" + std::string(kFormat) + "\"");
@@ -84,6 +86,7 @@ Topology read_topology(const json& doc, const Reader& r) {
   const std::string name = r.string_at(doc, "", "name");
   const std::uint32_t nodes = r.uint_at(doc, "", "nodes");
   TopologyBuilder b(name, r.file());
+  b.set_memory_limit(memory_limit_bytes);
 
   // Vertices first; NIC and staging references may point forward, so they
   // are resolved after every vertex exists.
@@ -215,22 +218,12 @@ std::string topology_to_json(const Topology& t) {
   return out.str();
 }
 
-Topology topology_from_json(std::string_view text, const std::string& file) {
-  json doc;
-  try {
-    doc = json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw InputError(file, std::string("not valid JSON: ") + e.what());
-  }
-  return read_topology(doc, Reader(file));
+Topology topology_from_json(std::string_view text, const std::string& file, double memory_limit_bytes) {
+  return read_topology(parse_input_json(text, file), Reader(file), memory_limit_bytes);
 }
 
-Topology load_topology_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path, "cannot open the topology file for reading");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return topology_from_json(text.str(), path);
+Topology load_topology_file(const std::string& path, double memory_limit_bytes) {
+  return topology_from_json(read_input_file(path, "topology JSON file"), path, memory_limit_bytes);
 }
 
 void save_topology_file(const Topology& t, const std::string& path) {

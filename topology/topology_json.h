@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "program/memory_limit.h"
 #include "topology/topology.h"
 
 namespace spsim {
@@ -19,10 +20,12 @@ namespace spsim {
 std::string topology_to_json(const Topology& t);
 
 // Parses JSON `text`; `file` names its origin in error messages.
-Topology topology_from_json(std::string_view text, const std::string& file);
+// `memory_limit_bytes`: TopologyBuilder::set_memory_limit.
+Topology topology_from_json(std::string_view text, const std::string& file,
+                            double memory_limit_bytes = default_memory_limit_bytes());
 
 // Reads and parses a file; InputError(path, ...) when it cannot be read.
-Topology load_topology_file(const std::string& path);
+Topology load_topology_file(const std::string& path, double memory_limit_bytes = default_memory_limit_bytes());
 // Writes topology_to_json(t) to `path`; InputError(path, ...) when it cannot be written.
 void save_topology_file(const Topology& t, const std::string& path);
 

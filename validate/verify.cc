@@ -1,5 +1,8 @@
 #include "validate/verify.h"
 
+#include <algorithm>
+
+#include "program/memory_limit.h"
 #include "program/program_check.h"
 #include "strategies/lower_attention.h"
 #include "validate/host_executor.h"
@@ -26,8 +29,26 @@ Expected reference_of(AttentionKind kind, const ReferenceInputs& in) {
 
 }  // namespace
 
+double verify_memory_bytes(const Program& program, const Workload& w, AttentionKind kind) {
+  double elements = 0;
+  for (std::size_t i = 0; i < program.num_buffers(); ++i)
+    if (const Buffer& b = program.buffer(buffer_id(i)); !b.parent) elements += static_cast<double>(b.elements());
+  // Inputs q, k, v, dO; the executor's results and the reference's (out, lse, dq, dk, dv), each twice.
+  const double tokens = static_cast<double>(w.total_tokens()), d = w.head_dim;
+  elements += tokens * d * (2.0 * w.heads + 2.0 * w.kv_heads) * 3;
+  if (kind == AttentionKind::kSoftmax) {
+    std::int64_t longest = 0;
+    for (auto s : w.seq_lens) longest = std::max(longest, s);
+    elements += 6.0 * static_cast<double>(longest) * static_cast<double>(longest);
+  }
+  return 8 * elements;
+}
+
 VerifyReport verify_program(const Program& program, const Workload& w, const VerifyOptions& opt,
                             AttentionKind kind) {
+  if (opt.memory_limit_bytes > 0)
+    check_memory_estimate(verify_memory_bytes(program, w, kind), opt.memory_limit_bytes,
+                          "spsim verify at " + w.describe(), "--seq, --heads or --dim");
   const CommMatching matching = check_program(program);
   TensorMap inputs;
   // Distinct, reproducible data per tensor.

@@ -113,22 +113,6 @@ TEST_CASE("--strategy all says why each strategy it skips cannot run") {
     if (o.strategy == "lasp2" || o.strategy == "lasp2h") CHECK_FALSE(o.skipped.has_value());
 }
 
-TEST_CASE("config files: unknown keys and wrong types are named") {
-  const auto path = temp_file("cfg.json");
-  std::ofstream(path) << R"({"model": "llama3-8b", "sp": "eight"})";
-  CHECK_THROWS_WITH_AS(load_study_config(path.string()), doctest::Contains("key 'sp': expected a non-negative integer"),
-                       InputError);
-  std::ofstream(path) << R"({"modle": "llama3-8b"})";
-  CHECK_THROWS_WITH_AS(load_study_config(path.string()), doctest::Contains("key 'modle': unknown key"), InputError);
-  std::ofstream(path) << R"({"model": "llama2-7b", "seq": 8192, "trace-ranks": [0, 3]})";
-  const StudyConfig c = load_study_config(path.string());
-  CHECK(c.model == "llama2-7b");
-  CHECK(c.seq == 8192);
-  CHECK(c.trace_ranks == std::vector<std::uint32_t>{0, 3});
-  std::filesystem::remove(path);
-}
-
-
 TEST_CASE("--link-params overrides the topology's link classes for one study") {
   // pcie-a10-4, ring: pairs across the two switches go through the CPU, so
   // lowering the root-complex cap from 10 to 5 GB/s slows the step.
