@@ -160,11 +160,12 @@ DeviceProfile parse_device_profile(std::istream& in, std::string_view where_view
   const Reader r(merged, where);
   DeviceProfile p;
   p.name = r.string("name");
-  p.peak_bf16_flop_per_s = r.number("peak_bf16_flop_per_s", 0, kInf, true, "FLOP/s > 0");
-  p.peak_fp32_flop_per_s = r.number("peak_fp32_flop_per_s", 0, kInf, true, "FLOP/s > 0");
-  p.hbm_bytes_per_s = r.number("hbm_bytes_per_s", 0, kInf, true, "bytes/s > 0");
-  p.memory_bytes = r.number("memory_bytes", 0, kInf, true, "bytes > 0");
-  p.launch_s = r.number("launch_s", 0, kInf, false, "seconds >= 0");
+  // Bounds far outside any real device, so that predictions stay finite.
+  p.peak_bf16_flop_per_s = r.number("peak_bf16_flop_per_s", 1e6, 1e19, false, "FLOP/s in 1e6..1e19");
+  p.peak_fp32_flop_per_s = r.number("peak_fp32_flop_per_s", 1e6, 1e19, false, "FLOP/s in 1e6..1e19");
+  p.hbm_bytes_per_s = r.number("hbm_bytes_per_s", 1e6, 1e16, false, "bytes/s in 1e6..1e16");
+  p.memory_bytes = r.number("memory_bytes", 1e6, 1e16, false, "bytes in 1e6..1e16");
+  p.launch_s = r.number("launch_s", 0, 1, false, "seconds in 0..1");
   p.attention_fwd = read_kernel(r, "attention_fwd");
   p.attention_bwd = read_kernel(r, "attention_bwd");
   p.gemm_efficiency = r.number("gemm_efficiency", 0, 1, true, "a fraction of peak in (0, 1]");

@@ -40,8 +40,17 @@ std::int64_t Batch::total_tokens() const {
 }
 
 std::vector<std::int64_t> read_lengths_file(const std::string& path, std::int64_t max_context) {
-  const std::string text = read_input_file(path, "lengths file");
+  return parse_lengths(read_input_file(path, "lengths file"), path, max_context);
+}
+
+std::vector<std::int64_t> parse_lengths(std::string_view text, const std::string& path, std::int64_t max_context) {
   std::vector<std::int64_t> out;
+  auto add = [&](std::int64_t n, const std::string& where) {
+    check_length(n, max_context, where);
+    if (out.size() == kMaxSequences)
+      throw InputError(where, "more than " + std::to_string(kMaxSequences) + " sequences; a batch holds at most that many");
+    out.push_back(n);
+  };
   if (trim(text).starts_with("[")) {
     const nlohmann::json j = parse_input_json(text, path);
     if (!j.is_array()) throw InputError(path, "expected a JSON list of sequence lengths");
@@ -49,23 +58,24 @@ std::vector<std::int64_t> read_lengths_file(const std::string& path, std::int64_
       const std::string where = path + ": entry " + std::to_string(i + 1);
       if (!j[i].is_number_integer())
         throw InputError(where, "expected a positive integer sequence length, got " + j[i].dump());
-      const auto n = j[i].get<std::int64_t>();
-      check_length(n, max_context, where);
-      out.push_back(n);
+      add(j[i].get<std::int64_t>(), where);
     }
   } else {
-    std::istringstream lines(text);
-    std::string line;
-    for (int number = 1; std::getline(lines, line); ++number) {
+    std::size_t number = 0;
+    while (!text.empty()) {
+      ++number;
+      const std::size_t eol = text.find('\n');
+      const std::string_view line = text.substr(0, eol);
+      text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
       const std::string_view t = trim(line);
       if (t.empty() || t.front() == '#') continue;
       const std::string where = path + ":" + std::to_string(number);
       std::int64_t n = 0;
       const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
       if (ec != std::errc{} || end != t.data() + t.size())
-        throw InputError(where, "expected one positive integer sequence length per line, got '" + std::string(t) + "'");
-      check_length(n, max_context, where);
-      out.push_back(n);
+        throw InputError(where, "expected one positive integer sequence length per line, got '" +
+                                    std::string(t.substr(0, 40)) + (t.size() > 40 ? "...'" : "'"));
+      add(n, where);
     }
   }
   if (out.empty()) throw InputError(path, "the lengths file lists no sequence");

@@ -32,7 +32,13 @@ struct Batch {
 // skipped). Throws InputError naming the file and line ("lengths.txt:7"), or
 // the file and entry of a JSON list, for an unreadable file, a malformed
 // entry, a length <= 0, an empty list, or a length above `max_context`.
+// More than kMaxSequences entries are refused too.
 std::vector<std::int64_t> read_lengths_file(const std::string& path, std::int64_t max_context);
+// The same for the text of such a file; `where` names it in messages.
+std::vector<std::int64_t> parse_lengths(std::string_view text, const std::string& where, std::int64_t max_context);
+
+// The most sequences a batch may hold (the largest --global-batch-seqs).
+inline constexpr std::size_t kMaxSequences = std::size_t{1} << 24;
 
 // The batch of a file's lengths: all of them without `size`, else the first
 // ones up to `size` (tokens: the last cut to fit). Throws

@@ -37,7 +37,11 @@ GroupTimeCoefficients TabulatedGroupTimeModel::coefficients(std::span<const Devi
 }
 
 FlexSpProfile read_flexsp_profile(const std::string& path) {
-  const nlohmann::json j = parse_input_json(read_input_file(path, "FlexSP profile JSON file"), path);
+  return parse_flexsp_profile(read_input_file(path, "FlexSP profile JSON file"), path);
+}
+
+FlexSpProfile parse_flexsp_profile(std::string_view text, const std::string& path) {
+  const nlohmann::json j = parse_input_json(text, path);
   if (!j.is_object()) throw InputError(path, "expected a JSON object");
   static const std::set<std::string> known{"alpha1_s_per_token_sq", "alpha2_s_per_token", "beta1_s",
                                            "alpha3_bytes_per_token", "beta2_s", "alltoall_gb_per_s", "source"};
@@ -64,10 +68,11 @@ FlexSpProfile read_flexsp_profile(const std::string& path) {
     try {
       std::size_t used = 0;
       const unsigned long parsed = std::stoul(size, &used);
-      if (used != size.size() || parsed < 2 || (parsed & (parsed - 1)) != 0) throw std::invalid_argument(size);
+      if (used != size.size() || parsed < 2 || parsed > 65536 || (parsed & (parsed - 1)) != 0)
+        throw std::invalid_argument(size);
       d = static_cast<std::uint32_t>(parsed);
     } catch (const std::exception&) {
-      throw InputError(bw_key, "group sizes must be powers of two >= 2, got '" + size + "'");
+      throw InputError(bw_key, "group sizes must be powers of two in 2..65536, got '" + size + "'");
     }
     if (!value.is_number() || value.get<double>() <= 0)
       throw InputError(bw_key, "bandwidth of size " + size + " must be a positive number of GB/s");

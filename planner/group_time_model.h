@@ -106,5 +106,7 @@ class TabulatedGroupTimeModel final : public GroupTimeModel {
 // (the example bandwidths are FlexSP's, strategies.md; GB = 1e9 bytes).
 // Throws InputError naming the file and key.
 FlexSpProfile read_flexsp_profile(const std::string& path);
+// The same for the JSON text of such a file; `where` names it in messages.
+FlexSpProfile parse_flexsp_profile(std::string_view text, const std::string& where);
 
 }  // namespace spsim

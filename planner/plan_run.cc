@@ -118,6 +118,25 @@ nlohmann::json plan_json(const StepPlan& p, bool timing) {
 
 }  // namespace
 
+namespace {
+
+// Refuses (InputError "--solver-budget") a batch whose worst-case solver
+// time exceeds the budget; returns that worst case. `sequences` 0: not drawn yet.
+double check_solver_budget(const PlanRequest& req, double tokens, double tokens_per_step, std::size_t sequences) {
+  const std::size_t solves = 3 * max_micro_batch_solves(tokens, tokens_per_step, req.step);
+  const double worst_s = static_cast<double>(solves) * req.step.micro.milp.time_limit_s;
+  if (worst_s > req.solver_budget_s)
+    throw InputError("--solver-budget",
+                     fmt::format("{}{:.0f} tokens need up to {} micro-batch MILPs of --time-limit {} s, up to {:.0f} s "
+                                 "of solver time, more than the budget {} s; give a smaller batch "
+                                 "(--global-batch-tokens), a lower --time-limit or a larger --solver-budget",
+                                 sequences ? std::to_string(sequences) + " sequences, " : "", tokens, solves,
+                                 req.step.micro.milp.time_limit_s, worst_s, req.solver_budget_s));
+  return worst_s;
+}
+
+}  // namespace
+
 PlanRun run_plan(const PlanRequest& req) {
   PlanRun run;
   run.request = req;
@@ -138,6 +157,17 @@ PlanRun run_plan(const PlanRequest& req) {
   run.model_summary = fmt::format("{} ({} layers, hidden {}, {} heads x {})", model.name, model.layers, model.hidden,
                                   model.heads, model.head_dim);
 
+  // Memory.
+  const DeviceProfile& profile = device_profile_preset(run.device_type);
+  run.memory = memory_budget(model, profile.memory_bytes, req.memory_fraction, run.devices, req.zero_stage);
+  const double tokens_per_device = run.memory.tokens_per_device();
+  if (tokens_per_device < 1)
+    throw InputError("--model", fmt::format("the model states ({}) leave no room for activations on a {} device",
+                                            gb(run.memory.static_bytes), gb(profile.memory_bytes)));
+
+  // Before drawing a batch of a given size: its solver time is known already.
+  if (req.dist && req.batch_size && req.batch_size->unit == BatchSize::Unit::kTokens)
+    check_solver_budget(req, static_cast<double>(req.batch_size->value), tokens_per_device * run.devices, 0);
   // The batch.
   if (req.lengths_file.has_value() == req.dist.has_value())
     throw InputError("--lengths", "give exactly one of --lengths FILE and --dist NAME");
@@ -148,14 +178,6 @@ PlanRun run_plan(const PlanRequest& req) {
       throw InputError("--dist", "needs a batch size: --global-batch-tokens or --global-batch-seqs");
     run.batch = draw_batch(find_length_distribution(*req.dist), req.seed, *req.batch_size, req.max_context);
   }
-
-  // Memory.
-  const DeviceProfile& profile = device_profile_preset(run.device_type);
-  run.memory = memory_budget(model, profile.memory_bytes, req.memory_fraction, run.devices, req.zero_stage);
-  const double tokens_per_device = run.memory.tokens_per_device();
-  if (tokens_per_device < 1)
-    throw InputError("--model", fmt::format("the model states ({}) leave no room for activations on a {} device",
-                                            gb(run.memory.static_bytes), gb(profile.memory_bytes)));
 
   // Group sizes and their time model.
   const SpsimStepModel step_model(model, *strategy, topology, req.network);
@@ -181,15 +203,8 @@ PlanRun run_plan(const PlanRequest& req) {
   }
 
   // Bounded work: the worst case of the solver time, before solving.
-  const std::size_t solves = 3 * max_micro_batch_solves(run.batch.lengths, run.problem, req.step);
-  const double worst_s = static_cast<double>(solves) * req.step.micro.milp.time_limit_s;
-  if (worst_s > req.solver_budget_s)
-    throw InputError("--solver-budget",
-                     fmt::format("{} sequences ({} tokens) need up to {} micro-batch MILPs of --time-limit {} s, up "
-                                 "to {:.0f} s of solver time, more than the budget {} s; give a smaller batch "
-                                 "(--global-batch-tokens), a lower --time-limit or a larger --solver-budget",
-                                 run.batch.lengths.size(), run.batch.total_tokens(), solves,
-                                 req.step.micro.milp.time_limit_s, worst_s, req.solver_budget_s));
+  const double worst_s = check_solver_budget(req, static_cast<double>(run.batch.total_tokens()),
+                                             tokens_per_device * run.devices, run.batch.lengths.size());
 
   // The plan and its baselines; progress is reported only when the worst
   // case passes five minutes.

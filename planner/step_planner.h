@@ -50,6 +50,9 @@ struct StepOptions {
 // up to extra_micro_batches more). Each runs at most micro.milp.time_limit_s.
 std::size_t max_micro_batch_solves(std::span<const std::int64_t> lengths, const StepProblem& problem,
                                    const StepOptions& options);
+// The same for a batch of `total_tokens` on devices holding `tokens_per_step`
+// tokens at once (before the batch is drawn).
+std::size_t max_micro_batch_solves(double total_tokens, double tokens_per_step, const StepOptions& options);
 
 struct StepPlan {
   PlanPolicy policy = PlanPolicy::kFlexible;

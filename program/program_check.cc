@@ -118,8 +118,12 @@ class ShapeChecker {
       case OpKind::kCopy: subset(ops[1], ops[0], "dst", "src"); break;
       case OpKind::kAccumulate: subset(ops[0], ops[1], "src", "dst"); break;
       case OpKind::kSend:
-      case OpKind::kRecv:
-      case OpKind::kCollective: break;  // checked by match_communication
+      case OpKind::kRecv: break;  // checked by match_communication
+      case OpKind::kCollective:
+        // The rest is checked by match_communication, which needs the group.
+        if (p_.op(id).peer >= p_.num_groups())
+          fail("names group " + std::to_string(p_.op(id).peer) + " but the program has " + std::to_string(p_.num_groups()));
+        break;
     }
   }
 

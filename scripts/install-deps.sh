@@ -14,6 +14,9 @@ packages=(
   coinor-libcbc-dev       # COIN-OR CBC: the FlexSP planner's MILP solver
   zlib1g-dev              # libz.so: cbc.pc's link line asks for -lz, and no CBC
                           # package depends on zlib1g-dev (bz2, lapack, blas: they do)
+  clang                   # the fuzz build (scripts/fuzz.sh): libFuzzer needs clang
+  libclang-rt-14-dev      # libFuzzer and clang's sanitizer runtimes (not pulled in by clang
+                          # without recommends)
 )
 
 missing=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs spsim's whole test suite, twice: a Release build with
 # warnings as errors, and a Debug build with AddressSanitizer +
-# UndefinedBehaviorSanitizer. Installs missing dependencies first.
+# UndefinedBehaviorSanitizer; then runs each fuzzer for 10 s (scripts/fuzz.sh).
+# Installs missing dependencies first.
 # Usage: scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,4 +21,7 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEB
 cmake --build build-asan -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j "$jobs"
+
+echo "== fuzzers (build-fuzz/): each parser briefly, on its seed corpus =="
+scripts/fuzz.sh 10
 echo "== all tests passed =="

@@ -348,18 +348,30 @@ void Settings::add(std::string_view name, Store store, std::string default_shown
   }
 }
 
-void Settings::apply() {
-  // Flags first: each validated, stored, and its origin kept.
+void Settings::apply_flags() {
+  // Each flag given: validated, stored, and its origin kept.
   for (auto& [name, b] : bound_) {
-    if (b.option->count() == 0) continue;
+    if (b.option->count() == 0 || given(name)) continue;
     const std::string where = "--" + name;
     b.store(value_from_text(*b.spec, b.raw, where));
     origin_[name] = where;
   }
+}
+
+void Settings::apply() {
+  apply_flags();
   if (config_option_ && config_option_->count() > 0) {
-    const std::string& path = config_file_;
-    if (path.empty()) throw InputError("--config", "expected a file path, got an empty value");
-    const nlohmann::json j = parse_input_json(read_input_file(path, "config JSON file"), path);
+    if (config_file_.empty()) throw InputError("--config", "expected a file path, got an empty value");
+    apply_config_text(read_input_file(config_file_, "config JSON file"), config_file_);
+    return;
+  }
+  check_rules();
+}
+
+void Settings::apply_config_text(std::string_view text, const std::string& path) {
+  apply_flags();
+  {
+    const nlohmann::json j = parse_input_json(text, path);
     if (!j.is_object()) throw InputError(path, "expected a JSON object of settings");
     for (const auto& [key, value] : j.items()) {
       const std::string where = path + ": key '" + key + "'";
@@ -377,7 +389,10 @@ void Settings::apply() {
       origin_[key] = where;
     }
   }
-  // Rules between settings.
+  check_rules();
+}
+
+void Settings::check_rules() const {
   for (const auto& [name, b] : bound_) {
     if (!given(name)) continue;
     for (std::string_view other : split(b.spec->replaces))

@@ -90,6 +90,16 @@ class Settings {
   // After the command line is parsed: validates the flags, reads the config
   // file, checks the rules between settings. Throws InputError.
   void apply();
+  // apply() with the config file's text given (`where` names it); for tests
+  // and fuzzing.
+  void apply_config_text(std::string_view text, const std::string& where);
+
+  // Forgets what apply() stored the origins of and what the command line
+  // gave (with CLI::App::clear(), for parsing again; the fields keep their values).
+  void reset() {
+    origin_.clear();
+    for (auto& [name, b] : bound_) b.raw.clear();
+  }
 
   bool given(std::string_view name) const { return origin_.count(std::string(name)) > 0; }
   // Where the setting's value came from, for messages: "--sp" (also when
@@ -103,6 +113,8 @@ class Settings {
   InputError relocate(const InputError& e) const;
 
  private:
+  void apply_flags();
+  void check_rules() const;
   using Store = std::function<void(const SettingValue&)>;
   using Limits = std::optional<std::pair<long double, long double>>;
   // `limits`: the range of an integer field, which must hold the table's range.

@@ -156,9 +156,12 @@ Topology read_topology(const json& doc, const Reader& r, double memory_limit_byt
       r.fail(path + ".kind",
              "unknown link kind '" + kind_name + "'; expected nvlink, hccs, pcie, cpu, network or host");
     const double bandwidth = r.number_at(l, path, "bandwidth_bytes_per_s");
-    if (!(bandwidth > 0)) r.fail(path + ".bandwidth_bytes_per_s", "expected a bandwidth > 0 bytes/s");
+    // Bounds far outside any real link (1 KB/s .. 10 PB/s, at most 1 s), so
+    // that predictions stay finite.
+    if (!(bandwidth >= 1e3 && bandwidth <= 1e16))
+      r.fail(path + ".bandwidth_bytes_per_s", "expected a bandwidth in 1e3..1e16 bytes/s");
     const double latency = r.number_at(l, path, "latency_s");
-    if (!(latency >= 0)) r.fail(path + ".latency_s", "expected a latency >= 0 s");
+    if (!(latency >= 0 && latency <= 1)) r.fail(path + ".latency_s", "expected a latency in 0..1 s");
     const std::string source = l.contains("source") ? r.string_at(l, path, "source") : std::string();
     try {
       b.add_link(end[0], end[1], bandwidth, latency, *kind, source);

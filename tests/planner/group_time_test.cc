@@ -54,7 +54,7 @@ TEST_CASE("FlexSP profile JSON: errors name the file and key") {
   const auto bad_size = write_temp("size.json", R"({"alpha1_s_per_token_sq": 1, "alpha2_s_per_token": 1, "beta1_s": 0,
       "alpha3_bytes_per_token": 1, "beta2_s": 0, "alltoall_gb_per_s": {"3": 10}})");
   CHECK_THROWS_WITH_AS(read_flexsp_profile(bad_size),
-                       (bad_size + ": key 'alltoall_gb_per_s': group sizes must be powers of two >= 2, got '3'").c_str(),
+                       (bad_size + ": key 'alltoall_gb_per_s': group sizes must be powers of two in 2..65536, got '3'").c_str(),
                        InputError);
   CHECK_THROWS_AS(read_flexsp_profile(write_temp("neg.json", R"({"alpha1_s_per_token_sq": -1})")), InputError);
   CHECK_THROWS_AS(read_flexsp_profile("/nonexistent/profile.json"), InputError);

@@ -95,10 +95,10 @@ TEST_CASE("JSON: unknown keys and bad values are InputErrors naming the file and
   expect_bad([](auto& d) { d["links"][0]["kind"] = "infiniband"; }, "bad.json: key 'links[0].kind'",
              "unknown link kind 'infiniband'");
   expect_bad([](auto& d) { d["links"][2]["bandwidth_bytes_per_s"] = -5; },
-             "bad.json: key 'links[2].bandwidth_bytes_per_s'", "> 0");
+             "bad.json: key 'links[2].bandwidth_bytes_per_s'", "in 1e3..1e16");
   expect_bad([](auto& d) { d["links"][2]["bandwidth_bytes_per_s"] = "fast"; },
              "bad.json: key 'links[2].bandwidth_bytes_per_s'", "expected a number");
-  expect_bad([](auto& d) { d["links"][1]["latency_s"] = -1e-6; }, "bad.json: key 'links[1].latency_s'", ">= 0");
+  expect_bad([](auto& d) { d["links"][1]["latency_s"] = -1e-6; }, "bad.json: key 'links[1].latency_s'", "in 0..1 s");
   expect_bad([](auto& d) { d["links"][1]["b"] = "node9/gpu0"; }, "bad.json: key 'links[1].b'",
              "unknown vertex 'node9/gpu0'");
   expect_bad([](auto& d) { d["links"][1].erase("a"); }, "bad.json: key 'links[1].a'", "missing");

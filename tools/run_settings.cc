@@ -1,0 +1,17 @@
+#include "tools/run_settings.h"
+
+namespace spsim::cli {
+
+void bind_run_settings(Settings& s, StudyConfig& c, double& memory_limit_gb) {
+  s.bind("model", c.model).bind("model-file", c.model_file).bind("seq", c.seq).bind("batch", c.batch);
+  s.bind("seqlens", c.seqlens).bind("strategy", c.strategy).bind("sp", c.sp).bind("topology", c.topology);
+  s.bind("topology-file", c.topology_file).bind("nodes", c.nodes).bind("pass", c.pass).bind("layers", c.layers);
+  s.bind("scope", c.scope).bind("recompute", c.recompute).bind("loss-chunks", c.loss_chunks);
+  s.bind("network", c.network).bind("dtype", c.dtype).bind("ulysses-degree", c.ulysses_degree);
+  s.bind("window", c.window).bind("ring-bwd", c.ring_bwd).bind("zero-stage", c.zero_stage);
+  s.bind("device-profile", c.device_profile).bind("link-params", c.link_params);
+  s.bind("memory-limit", memory_limit_gb).bind("json", c.json).bind("trace", c.trace);
+  s.bind("trace-ranks", c.trace_ranks).bind("trace-layers", c.trace_layers);
+}
+
+}  // namespace spsim::cli

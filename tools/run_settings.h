@@ -1,0 +1,14 @@
+#pragma once
+// The settings `spsim run` takes, bound to a StudyConfig (tools/settings.h);
+// shared by the command and the config-file fuzzer.
+
+#include "tools/settings.h"
+#include "tools/study.h"
+
+namespace spsim::cli {
+
+// Binds every setting of `spsim run` to `config`; --memory-limit (GB) to
+// `memory_limit_gb`, which the caller copies into config.memory_limit_bytes.
+void bind_run_settings(Settings& settings, StudyConfig& config, double& memory_limit_gb);
+
+}  // namespace spsim::cli
