@@ -8,6 +8,7 @@
 #include "strategies/model_json.h"
 #include "strategies/registry.h"
 #include "tools/cli_common.h"
+#include "tools/settings.h"
 #include "topology/node_preset.h"
 
 namespace spsim::cli {
@@ -62,18 +63,33 @@ void list_devices() {
   }
 }
 
+// The settings table (tools/settings.cc): every flag and config key.
+void list_settings() {
+  fmt::print("{:<20} {:<22} {:<46} {}\n", "setting", "commands", "value", "used by / rules");
+  for (const SettingSpec& s : setting_specs()) {
+    std::string rules;
+    if (!s.strategies.empty()) rules += "strategies " + std::string(s.strategies);
+    if (!s.replaces.empty()) rules += std::string(rules.empty() ? "" : "; ") + "replaces " + std::string(s.replaces);
+    if (!s.needs.empty()) rules += std::string(rules.empty() ? "" : "; ") + "needs " + std::string(s.needs);
+    fmt::print("{:<20} {:<22} {:<46} {}\n", s.name, s.commands, setting_expectation(s), rules);
+  }
+  fmt::print("each is a flag (--name VALUE) and a key of a --config JSON file (\"name\": value) of run, verify "
+             "and plan; a flag wins over the file\n");
+}
+
 }  // namespace
 
 CommandAction add_list_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("list", "List built-in strategies, models, topologies or device profiles");
+  auto* cmd = app.add_subcommand("list", "List built-in strategies, models, topologies, device profiles or settings");
   auto what = std::make_shared<std::string>();
-  cmd->add_option("what", *what, "strategies, models, topologies or devices")->required();
+  cmd->add_option("what", *what, "strategies, models, topologies, devices or settings")->required();
   return [what]() {
     if (*what == "strategies") list_strategies();
     else if (*what == "models") list_models();
     else if (*what == "topologies") list_topologies();
     else if (*what == "devices") list_devices();
-    else throw InputError("spsim list", "expected strategies, models, topologies or devices, got '" + *what + "'");
+    else if (*what == "settings") list_settings();
+    else throw InputError("spsim list", "expected strategies, models, topologies, devices or settings, got '" + *what + "'");
     return kExitOk;
   };
 }

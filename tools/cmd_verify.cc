@@ -16,8 +16,9 @@
 namespace spsim::cli {
 namespace {
 
-// Host memory per op of a verify Program (ops, operands, dependencies,
-// matching), an upper bound of what program_check_test's programs use.
+// Host memory per op of a verify Program: a Program holds 182 B per op with
+// its operands and dependencies (bench/engine_bench, 1024 ranks); 256 leaves
+// room for the communication matching.
 constexpr double kVerifyBytesPerOp = 256;
 // Floating-point work beyond which verify reports its progress (about ten
 // seconds of the host executor's float64 loops).

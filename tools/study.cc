@@ -7,6 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <cmath>
+#include <cstdio>
 
 #include "costmodel/device_profile.h"
 #include "costmodel/device_profile_json.h"
@@ -52,11 +53,16 @@ std::vector<double> link_capacities(const Topology& topo, const LinkModel& links
 
 // Host memory a study holds per op of a strategy's program: the program, its
 // matching, costs and timeline, the program of one more layer when the depth
-// is extrapolated, and the fastest strategy's kept for the trace. Measured
-// (peak RSS / ops of the main program, bench/study_memory.sh): 1.1 KB per op
-// at llama3-8b S=128K SP=64 on 8 h100-sxm8 nodes, ring, 2 layers (2.1 M ops);
-// the limit uses 2 KB to leave room for what varies between strategies.
-constexpr double kStudyBytesPerOp = 2048;
+// is extrapolated, and the fastest strategy's kept for a trace. Measured as
+// peak RSS / ops of `spsim run --nodes 8 --sp 64 --seq 131072 --strategy S
+// --layers L` (h100-sxm8, llama3-8b; release build, 2026-12-01): ring L=8
+// (with the 9-layer program) 375 B over 303K ops; ring L=32 194 B over 1.21M
+// ops; tokenring L=32 199 B over 2.62M ops. 1 KB leaves room for a trace's
+// recorded rates and the kept fastest strategy.
+constexpr double kStudyBytesPerOp = 1024;
+// Programs of this many ops take seconds to simulate (tokenring at SP=64,
+// 32 layers: 2.6M ops, 21 s with the flow network): the study reports them.
+constexpr std::size_t kProgressOps = 1'000'000;
 
 struct Simulated {
   StrategyOutcome outcome;
@@ -142,6 +148,10 @@ StudyResult run_study(const StudyConfig& c) {
   // returns the cost model it ran with (it refers to sim's program).
   auto lower_and_simulate = [&](const Strategy& s, const ModelStep& step, bool record_rates, Simulated& sim) {
     sim.program = std::make_unique<Program>(lower_model_step(s, step));
+    // Long simulations say what they are doing (stderr; stdout is the report).
+    if (sim.program->num_ops() >= kProgressOps)
+      std::fprintf(stderr, "spsim run: simulating %s, %u layers: %.2fM ops ...\n", std::string(s.name()).c_str(),
+                   step.layers, static_cast<double>(sim.program->num_ops()) / 1e6);
     sim.matching = std::make_unique<CommMatching>(check_program(*sim.program));
     auto costs = std::make_unique<ModelCosts>(*sim.program, topo, std::span<const DeviceId>{}, overrides);
     auto net = make_network_model(c.network, topo, links, NetworkOptions{record_rates});
