@@ -4,6 +4,8 @@
 # Usage: scripts/fuzz.sh [SECONDS_PER_TARGET [TARGET...]]   (default 60 s, all)
 # Seeds: fuzz/corpus/<target>/ (kept in git; add every finding's input there
 # as a regression input). What the runs add goes to build-fuzz/corpus/.
+# Run one fuzz.sh at a time: they share build-fuzz/ (build it once, then run
+# build-fuzz/fuzz/<target> directly to fuzz several targets in parallel).
 # Exit status: 0 when every target ran clean; 1 on a crash, leak, timeout or
 # sanitizer report (its input is in build-fuzz/artifacts/<target>/).
 set -euo pipefail
