@@ -78,13 +78,6 @@ std::optional<std::vector<std::vector<std::size_t>>> chunk_micro_batches(std::sp
   return out;
 }
 
-std::size_t max_micro_batch_solves(std::span<const std::int64_t> lengths, const StepProblem& problem,
-                                   const StepOptions& opt) {
-  double total = 0;
-  for (auto s : lengths) total += static_cast<double>(s);
-  return max_micro_batch_solves(total, tokens_per_device(problem) * problem.devices, opt);
-}
-
 std::size_t max_micro_batch_solves(double total_tokens, double tokens_per_step, const StepOptions& opt) {
   const double m0 = std::max(1.0, std::ceil(total_tokens / tokens_per_step));
   const double tried = std::min<double>(opt.extra_micro_batches, 8);

@@ -45,13 +45,10 @@ struct StepOptions {
   std::function<void(const std::string&)> progress;
 };
 
-// The most micro-batch MILPs plan_step may solve for `lengths` under one
+// The most micro-batch MILPs plan_step may solve for a batch under one
 // policy: every micro-batch of every count it tries (the minimum count m0,
 // up to extra_micro_batches more). Each runs at most micro.milp.time_limit_s.
-std::size_t max_micro_batch_solves(std::span<const std::int64_t> lengths, const StepProblem& problem,
-                                   const StepOptions& options);
-// The same for a batch of `total_tokens` on devices holding `tokens_per_step`
-// tokens at once (before the batch is drawn).
+// `total_tokens`: the batch's; `tokens_per_step`: what the devices hold at once.
 std::size_t max_micro_batch_solves(double total_tokens, double tokens_per_step, const StepOptions& options);
 
 struct StepPlan {

@@ -351,10 +351,30 @@ void Settings::add(std::string_view name, Store store, std::string default_shown
 void Settings::apply_flags() {
   // Each flag given: validated, stored, and its origin kept.
   for (auto& [name, b] : bound_) {
-    if (b.option->count() == 0 || given(name)) continue;
+    if (b.option->count() == 0) continue;
     const std::string where = "--" + name;
     b.store(value_from_text(*b.spec, b.raw, where));
     origin_[name] = where;
+  }
+}
+
+void Settings::apply_config_keys(std::string_view text, const std::string& path) {
+  const nlohmann::json j = parse_input_json(text, path);
+  if (!j.is_object()) throw InputError(path, "expected a JSON object of settings");
+  for (const auto& [key, value] : j.items()) {
+    const std::string where = path + ": key '" + key + "'";
+    const auto it = bound_.find(key);
+    if (it == bound_.end()) {
+      std::string names;
+      for (const auto& [n, unused] : bound_) names += (names.empty() ? "" : ", ") + n;
+      const SettingSpec* other = find_setting(key);
+      throw InputError(where, other ? "is not a setting of spsim " + command_ + " (it is for: " +
+                                          joined(other->commands) + ")"
+                                    : "unknown key; expected one of: " + names);
+    }
+    if (given(key)) continue;  // the flag wins
+    it->second.store(value_from_json(*it->second.spec, value, where));
+    origin_[key] = where;
   }
 }
 
@@ -362,33 +382,14 @@ void Settings::apply() {
   apply_flags();
   if (config_option_ && config_option_->count() > 0) {
     if (config_file_.empty()) throw InputError("--config", "expected a file path, got an empty value");
-    apply_config_text(read_input_file(config_file_, "config JSON file"), config_file_);
-    return;
+    apply_config_keys(read_input_file(config_file_, "config JSON file"), config_file_);
   }
   check_rules();
 }
 
-void Settings::apply_config_text(std::string_view text, const std::string& path) {
+void Settings::apply_config_text(std::string_view text, const std::string& where) {
   apply_flags();
-  {
-    const nlohmann::json j = parse_input_json(text, path);
-    if (!j.is_object()) throw InputError(path, "expected a JSON object of settings");
-    for (const auto& [key, value] : j.items()) {
-      const std::string where = path + ": key '" + key + "'";
-      const auto it = bound_.find(key);
-      if (it == bound_.end()) {
-        std::string names;
-        for (const auto& [n, unused] : bound_) names += (names.empty() ? "" : ", ") + n;
-        const SettingSpec* other = find_setting(key);
-        throw InputError(where, other ? "is not a setting of spsim " + command_ + " (it is for: " +
-                                            joined(other->commands) + ")"
-                                      : "unknown key; expected one of: " + names);
-      }
-      if (given(key)) continue;  // the flag wins
-      it->second.store(value_from_json(*it->second.spec, value, where));
-      origin_[key] = where;
-    }
-  }
+  apply_config_keys(text, where);
   check_rules();
 }
 

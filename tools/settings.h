@@ -114,6 +114,7 @@ class Settings {
 
  private:
   void apply_flags();
+  void apply_config_keys(std::string_view text, const std::string& where);
   void check_rules() const;
   using Store = std::function<void(const SettingValue&)>;
   using Limits = std::optional<std::pair<long double, long double>>;

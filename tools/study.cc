@@ -55,9 +55,9 @@ std::vector<double> link_capacities(const Topology& topo, const LinkModel& links
 // matching, costs and timeline, the program of one more layer when the depth
 // is extrapolated, and the fastest strategy's kept for a trace. Measured as
 // peak RSS / ops of `spsim run --nodes 8 --sp 64 --seq 131072 --strategy S
-// --layers L` (h100-sxm8, llama3-8b; release build, 2026-12-01): ring L=8
-// (with the 9-layer program) 375 B over 303K ops; ring L=32 194 B over 1.21M
-// ops; tokenring L=32 199 B over 2.62M ops. 1 KB leaves room for a trace's
+// --layers L` (h100-sxm8, llama3-8b; release build, GNU time %M,
+// 2026-12-01): ring L=8 (with the 9-layer program) 384 B over 303K ops;
+// ring L=32 199 B over 1.21M ops; tokenring L=32 204 B over 2.62M ops. 1 KB leaves room for a trace's
 // recorded rates and the kept fastest strategy.
 constexpr double kStudyBytesPerOp = 1024;
 // Programs of this many ops take seconds to simulate (tokenring at SP=64,

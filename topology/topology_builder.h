@@ -25,9 +25,9 @@ namespace spsim {
 inline constexpr std::uint32_t kMaxDevices = 65536;
 
 // Host memory of the all-pairs route table of `devices` devices: measured
-// as peak RSS of `spsim topo --topology h100-sxm8 --nodes 512` (4096
-// devices, 836 MB, 49.8 bytes per ordered pair; 219 MB at 2048 devices, 52
-// per pair), rounded up.
+// as peak RSS of `spsim topo --topology h100-sxm8 --nodes N` (GNU time %M,
+// 2026-12-01): N=512, 4096 devices, 856 MB, 51 bytes per ordered pair;
+// N=256, 2048 devices, 225 MB, 54 per pair; rounded up.
 inline double route_table_bytes(std::uint32_t devices) {
   return 56.0 * static_cast<double>(devices) * static_cast<double>(devices);
 }

@@ -16,16 +16,14 @@ namespace spsim {
 struct VerifyOptions {
   std::uint64_t seed = 1;      // input data and execution order
   double tolerance = 1e-9;     // max relative error allowed per tensor
-  // Refuse (InputError "--memory-limit") a run whose host memory estimate
-  // (verify_memory_bytes) exceeds this; 0: no limit.
-  double memory_limit_bytes = 0;
 };
 
 // The host memory verify_program needs, in bytes: every root buffer of the
 // program (the host executor holds them all, as float64), the global inputs,
 // outputs and reference results, and for softmax the reference's dense
 // S x S matrices of the longest sequence (scores, probabilities and their
-// gradients, with Eigen's temporaries: six of them).
+// gradients, with Eigen's temporaries: six of them). Callers with a memory
+// limit check it before verify_program allocates (tools/cmd_verify.cc).
 double verify_memory_bytes(const Program& program, const Workload& workload, AttentionKind kind);
 
 struct TensorCheck {
