@@ -23,5 +23,7 @@ CommandAction add_list_command(CLI::App& app);
 CommandAction add_topo_command(CLI::App& app);
 CommandAction add_run_command(CLI::App& app);
 CommandAction add_plan_command(CLI::App& app);
+CommandAction add_calibrate_command(CLI::App& app);
+CommandAction add_compare_command(CLI::App& app);
 
 }  // namespace spsim::cli

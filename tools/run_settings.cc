@@ -10,6 +10,7 @@ void bind_run_settings(Settings& s, StudyConfig& c, double& memory_limit_gb) {
   s.bind("network", c.network).bind("dtype", c.dtype).bind("ulysses-degree", c.ulysses_degree);
   s.bind("window", c.window).bind("ring-bwd", c.ring_bwd).bind("zero-stage", c.zero_stage);
   s.bind("device-profile", c.device_profile).bind("link-params", c.link_params);
+  s.bind("calibration", c.calibration);
   s.bind("memory-limit", memory_limit_gb).bind("json", c.json).bind("trace", c.trace);
   s.bind("trace-ranks", c.trace_ranks).bind("trace-layers", c.trace_layers);
 }

@@ -10,6 +10,7 @@
 #include <cstdio>
 
 #include "costmodel/device_profile.h"
+#include "costmodel/calibration_profile.h"
 #include "costmodel/device_profile_json.h"
 #include "costmodel/link_model.h"
 #include "sim/engine.h"
@@ -114,8 +115,16 @@ StudyResult run_study(const StudyConfig& c) {
   // Validate the network name before any work.
   // The topology's own link parameters (a topology file's "link_params"),
   // then the study's (--link-params) on top.
+  // A calibration's link classes come between the two: measured beats built
+  // in, and what the user sets by hand beats both.
   LinkCalibration link_params;
   if (topo.link_params()) link_params = *topo.link_params();
+  std::optional<CalibrationProfile> calibration;
+  if (!c.calibration.empty()) {
+    calibration = load_calibration_profile(c.calibration);
+    link_params.merge(calibration->links);
+    r.calibration_note = calibration_summary(*calibration, c.calibration);
+  }
   if (!c.link_params.empty()) link_params.merge(load_link_params_file(c.link_params));
   const LinkModel links(link_params);
   (void)make_network_model(c.network, topo, links);
@@ -124,6 +133,17 @@ StudyResult run_study(const StudyConfig& c) {
   if (!c.device_profile.empty()) {
     const DeviceProfile prof = load_device_profile(c.device_profile);
     for (DeviceId d = 0; d < topo.num_devices(); ++d) overrides[topo.device_type(d)] = prof;
+  }
+  if (calibration && calibration->device) {
+    if (!c.device_profile.empty())
+      throw InputError("--device-profile", "the calibration (--calibration) has a device profile; give one of them");
+    bool used = false;
+    for (DeviceId d = 0; d < topo.num_devices(); ++d)
+      if (topo.device_type(d) == calibration->device_type) used = true;
+    if (!used)
+      throw InputError("--calibration", fmt::format("{} calibrates {} devices; the topology {} has none", c.calibration,
+                                                    calibration->device_type, topo.name()));
+    overrides[calibration->device_type] = *calibration->device;
   }
 
   std::vector<const Strategy*> chosen;
@@ -288,6 +308,7 @@ void print_study(const StudyResult& r, std::ostream& os) {
           : fmt::format("static memory per rank {:.1f} GB (ZeRO-{})",
                         r.outcomes.empty() ? 0.0 : r.outcomes.front().static_bytes / 1e9, c.zero_stage);
   os << fmt::format("cluster {}  SP={}  network model: {}  {}\n", r.topology_name, r.sp, c.network, static_memory);
+  if (!r.calibration_note.empty()) os << "calibration: " << r.calibration_note << "\n";
   os << fmt::format("{:<12} {:>10} {:>11} {:>8} {:>11} {:>8} {:>10}  {}\n", "strategy", "step ms", "tokens/s",
                     "compute", "exposed ms", "overlap", "peak GB", "critical path (top)");
   for (const StrategyOutcome& o : r.outcomes) {
@@ -345,6 +366,7 @@ std::string study_json(const StudyResult& r) {
   j["tokens"] = r.workload.total_tokens();
   j["topology"] = r.topology_name;
   j["network_model"] = c.network;
+  if (!r.calibration_note.empty()) j["calibration"] = r.calibration_note;
   json arr = json::array();
   for (const StrategyOutcome& o : r.outcomes) {
     json s;

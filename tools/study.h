@@ -45,6 +45,7 @@ struct StudyConfig {
   std::uint32_t zero_stage = 3;            // weights/grads/optimizer sharded over the SP ranks (ZeRO-3)
   std::string device_profile;              // a JSON profile for the topology's device type (calibrated)
   std::string link_params;                 // a JSON file of link-class parameters (topology/link_params.h)
+  std::string calibration;                 // a calibration profile (spsim calibrate; costmodel/calibration_profile.h)
   std::string json;                        // write metrics here
   std::string trace;                       // write a Chrome trace here
   std::vector<std::uint32_t> trace_ranks;  // limit the trace (empty: all)
@@ -78,6 +79,7 @@ struct StudyResult {
   std::string topology_name;
   std::vector<StrategyOutcome> outcomes;
   std::optional<std::string> traced;  // the strategy whose trace was written
+  std::string calibration_note;       // which calibration is in force ("" for none)
 
   // True when fewer layers than the model's were simulated, so the peak
   // memory is extrapolated to the whole depth (run_study).
