@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <numeric>
 
+#include "costmodel/calibration_profile.h"
 #include "costmodel/device_profile.h"
 #include "planner/token_count.h"
 #include "program/input_error.h"
@@ -157,8 +158,15 @@ PlanRun run_plan(const PlanRequest& req) {
   run.model_summary = fmt::format("{} ({} layers, hidden {}, {} heads x {})", model.name, model.layers, model.hidden,
                                   model.heads, model.head_dim);
 
+  std::optional<CalibrationProfile> calibration;
+  if (req.calibration_file) {
+    calibration = load_calibration_profile(*req.calibration_file);
+    run.calibration_note = calibration_summary(*calibration, *req.calibration_file);
+  }
   // Memory.
-  const DeviceProfile& profile = device_profile_preset(run.device_type);
+  const DeviceProfile& profile = (calibration && calibration->device && calibration->device_type == run.device_type)
+                                     ? *calibration->device
+                                     : device_profile_preset(run.device_type);
   run.memory = memory_budget(model, profile.memory_bytes, req.memory_fraction, run.devices, req.zero_stage);
   const double tokens_per_device = run.memory.tokens_per_device();
   if (tokens_per_device < 1)
@@ -180,7 +188,7 @@ PlanRun run_plan(const PlanRequest& req) {
   }
 
   // Group sizes and their time model.
-  const SpsimStepModel step_model(model, *strategy, topology, req.network);
+  const SpsimStepModel step_model(model, *strategy, topology, req.network, calibration ? &*calibration : nullptr);
   const std::vector<std::uint32_t> sizes = allowed_group_sizes(step_model, run.devices);
   if (sizes.empty()) throw InputError("--strategy " + req.strategy, "cannot run any group size for " + model.name);
   std::unique_ptr<GroupTimeModel> time_model;
@@ -223,6 +231,7 @@ std::string plan_run_text(const PlanRun& run, const PlanTextOptions& opt) {
   auto line = [&](const std::string& s) { out += s + "\n"; };
   line(fmt::format("spsim plan: {} on {} ({} x {}), strategy {}", run.model_summary, run.topology_name, run.devices,
                    run.device_type, req.strategy));
+  if (!run.calibration_note.empty()) line("calibration " + run.calibration_note);
   const auto& L = run.batch.lengths;
   std::vector<std::int64_t> sorted = L;
   std::sort(sorted.begin(), sorted.end());
@@ -300,6 +309,7 @@ std::string plan_run_json(const PlanRun& run, bool timing) {
   const PlanRequest& req = run.request;
   j["model"] = req.model;
   j["topology"] = run.topology_name;
+  if (!run.calibration_note.empty()) j["calibration"] = run.calibration_note;
   j["devices"] = run.devices;
   j["device_type"] = run.device_type;
   j["strategy"] = req.strategy;

@@ -29,6 +29,7 @@ struct PlanRequest {
   std::int64_t max_context = 384 * 1024;
   std::uint64_t seed = 1;
   std::optional<std::string> profile_file;  // FlexSP coefficients instead of the fit
+  std::optional<std::string> calibration_file;  // a calibration profile (spsim calibrate)
   std::string network = "flow";
   double memory_fraction = 0.9;
   ZeroStage zero_stage = ZeroStage::kParameters;
@@ -46,6 +47,7 @@ struct PlanRequest {
 struct PlanRun {
   PlanRequest request;
   std::string topology_name, device_type, model_summary;
+  std::string calibration_note;  // which calibration is in force ("" for none)
   std::uint32_t devices = 0, devices_per_node = 0;
   Batch batch;
   MemoryBudget memory;

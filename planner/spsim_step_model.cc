@@ -9,12 +9,17 @@
 namespace spsim {
 
 SpsimStepModel::SpsimStepModel(const ModelSpec& model, const Strategy& strategy, const Topology& topology,
-                               std::string network)
+                               std::string network, const CalibrationProfile* calibration)
     : model_(model),
       strategy_(strategy),
       topology_(topology),
       network_(std::move(network)),
-      links_(topology.link_params() ? *topology.link_params() : LinkCalibration{}) {
+      links_([&] {
+        LinkCalibration c = topology.link_params() ? *topology.link_params() : LinkCalibration{};
+        if (calibration) c.merge(calibration->links);
+        return c;
+      }()) {
+  if (calibration && calibration->device) device_overrides_[calibration->device_type] = *calibration->device;
   (void)make_network_model(network_, topology_, links_);  // validates the name
 }
 
@@ -34,7 +39,7 @@ double SpsimStepModel::simulate_layers(const GroupWork& group, std::uint32_t lay
                        StrategyOptions{static_cast<std::uint32_t>(group.devices.size())}, layers};
   const Program p = lower_model_step(strategy_, step);
   const CommMatching matching = check_program(p);
-  const ModelCosts costs(p, topology_, group.devices);
+  const ModelCosts costs(p, topology_, group.devices, device_overrides_);
   auto net = make_network_model(network_, topology_, links_);
   return simulate(EngineInput{p, matching, topology_, group.devices, costs, *net}).makespan_s;
 }

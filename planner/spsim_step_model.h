@@ -19,11 +19,13 @@
 // layers, which also checks the extrapolation.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "costmodel/calibration_profile.h"
 #include "costmodel/link_model.h"
 #include "strategies/model.h"
 #include "strategies/strategy.h"
@@ -41,7 +43,10 @@ class SpsimStepModel {
  public:
   // `network`: "analytical" or "flow" (InputError otherwise). The references
   // must outlive the model.
-  SpsimStepModel(const ModelSpec& model, const Strategy& strategy, const Topology& topology, std::string network);
+  // `calibration` (may be null): its link classes over the topology's, its
+  // device profile for its device type (costmodel/calibration_profile.h).
+  SpsimStepModel(const ModelSpec& model, const Strategy& strategy, const Topology& topology, std::string network,
+                 const CalibrationProfile* calibration = nullptr);
 
   // Simulated seconds of `layers` layers (fwd+bwd) of the group. Throws
   // InputError when the strategy refuses the group's workload.
@@ -67,6 +72,7 @@ class SpsimStepModel {
   const Topology& topology_;
   std::string network_;
   LinkModel links_;
+  std::map<std::string, DeviceProfile> device_overrides_;
 };
 
 }  // namespace spsim

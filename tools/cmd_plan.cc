@@ -68,7 +68,7 @@ CommandAction add_plan_command(CLI::App& app) {
   s->bind("model", r.model).bind("topology", r.topology).bind("nodes", r.nodes).bind("strategy", r.strategy);
   s->bind("lengths", a->lengths).bind("dist", a->dist).bind("global-batch-tokens", a->batch_tokens);
   s->bind("global-batch-seqs", a->batch_seqs).bind("max-context", a->max_context).bind("seed", r.seed);
-  s->bind("profile", r.profile_file).bind("network", r.network).bind("memory-fraction", r.memory_fraction);
+  s->bind("profile", r.profile_file).bind("calibration", r.calibration_file).bind("network", r.network).bind("memory-fraction", r.memory_fraction);
   s->bind("zero-stage", a->zero_stage).bind("time-limit", a->time_limit_s).bind("gap", a->gap);
   s->bind("buckets", a->buckets).bind("extra-micro-batches", a->extra_micro_batches).bind("json", a->json);
   s->bind("simulate", r.simulate).bind("groups", a->list_groups).bind("timing", a->timing);

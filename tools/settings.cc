@@ -103,7 +103,7 @@ constexpr SettingSpec kSpecs[] = {
      .commands = "run"},
     {.name = "calibration", .kind = K::kPath,
      .help = "calibration profile (spsim calibrate): fitted device and link parameters for the predictions",
-     .commands = "run,compare"},
+     .commands = "run,plan,compare"},
     // Calibration (spsim calibrate, spsim compare).
     {.name = "device", .kind = K::kText,
      .help = "device profile preset the kernels ran on (spsim list devices; default: the topology's device type)",
