@@ -279,7 +279,8 @@ double median_of(std::vector<double> v) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-void fit_slowdown(const std::vector<const KinetoTrace*>& traces, DeviceProfile& device, std::vector<FitReport>& reports,
+// Returns whether the data fitted it.
+bool fit_slowdown(const std::vector<const KinetoTrace*>& traces, DeviceProfile& device, std::vector<FitReport>& reports,
                   std::vector<std::string>& not_fitted) {
   constexpr std::size_t kMinEach = 3;
   std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> by_name;  // alone, overlapped (µs)
@@ -324,7 +325,7 @@ void fit_slowdown(const std::vector<const KinetoTrace*>& traces, DeviceProfile& 
         "compute slowdown under communication: no kernel name runs at least {} times both alone and overlapped by a "
         "communication kernel (kept at {})",
         kMinEach, device.comm_compute_slowdown));
-    return;
+    return false;
   }
   const double raw = median_of(ratios);
   const double slowdown = std::max(1.0, raw);
@@ -339,6 +340,7 @@ void fit_slowdown(const std::vector<const KinetoTrace*>& traces, DeviceProfile& 
   if (raw < 1) value += fmt::format(" (measured {:.4f} < 1: kept at 1)", raw);
   device.comm_compute_slowdown = slowdown;
   reports.push_back(make_report(make_fit("compute slowdown while communication runs", value, after), before));
+  return true;
 }
 
 }  // namespace
@@ -432,7 +434,11 @@ CalibrationOutcome calibrate(const std::vector<PointSet>& sets, const Calibratio
   DeviceProfile device = base.device;
   if (!kernels.empty()) fit_kernels(kernels, base, device, out.reports);
   if (!traces.empty()) {
-    fit_slowdown(traces, device, out.reports, prof.not_fitted);
+    if (!fit_slowdown(traces, device, out.reports, prof.not_fitted)) {
+      // "overlap" fitted nothing: the inputs do not name it.
+      for (auto& in : prof.inputs) std::erase(in.groups, std::string("overlap"));
+      std::erase_if(prof.inputs, [](const CalibrationInput& in) { return in.groups.empty(); });
+    }
     prof.not_fitted.push_back(fmt::format(
         "launch overhead: Kineto kernel durations exclude it (kept at {:.2f} µs)", device.launch_s * 1e6));
   }
