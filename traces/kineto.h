@@ -57,6 +57,7 @@
 
 #include "program/input_file.h"
 #include "program/op_kind.h"
+#include "traces/gzip.h"
 
 namespace spsim {
 
@@ -165,11 +166,5 @@ KinetoTrace read_kineto_trace(const std::string& path);
 // Parses the JSON text of a trace; `where` names it in errors.
 KinetoTrace parse_kineto_trace(std::string_view json_text, const std::string& where);
 
-// The bytes a gzip (or zlib) stream inflates to; several gzip members are
-// concatenated, as gunzip does. Throws InputError(where, ...) when `bytes`
-// are corrupt or end early, or inflate to more than `max_bytes` (checked
-// while inflating, so a "zip bomb" stops at the limit).
-std::string inflate_gzip(std::string_view bytes, const std::string& where,
-                         std::size_t max_bytes = kMaxInputFileBytes);
 
 }  // namespace spsim
