@@ -49,6 +49,16 @@ Topology measured_topology(const MeasuredArgs& a, const Settings& s) {
   return make_preset_topology(a.topology, a.nodes, default_memory_limit_bytes());
 }
 
+// The preset the kernels ran on: --device, else the topology's device type.
+const DeviceProfile& measured_device(const MeasuredArgs& a, const std::string& key) {
+  try {
+    return device_profile_preset(key);
+  } catch (const InputError& e) {
+    if (a.device.empty()) throw;
+    throw InputError("--device", e.expected());
+  }
+}
+
 std::vector<MeasuredFile> read_inputs(const std::vector<std::string>& paths) {
   std::vector<MeasuredFile> files;
   for (const auto& p : paths) files.push_back(read_measured_file(p));
@@ -103,7 +113,7 @@ int run_calibrate(const MeasuredArgs& a, const Settings& s) {
   if (a.out.empty()) throw InputError("--out", "required: the calibration profile to write");
   const Topology topo = measured_topology(a, s);
   const std::string device_key = a.device.empty() ? topo.device_type(0) : a.device;
-  const DeviceProfile& device = device_profile_preset(device_key);
+  const DeviceProfile& device = measured_device(a, device_key);
   const auto files = read_inputs(a.inputs);
   std::vector<PointSet> sets;
   for (const auto& f : files) sets.push_back(f.points);
@@ -175,7 +185,7 @@ int run_compare(const MeasuredArgs& a, const Settings& s) {
   LinkCalibration links = topo.link_params() ? *topo.link_params() : LinkCalibration{};
   if (cal) links.merge(cal->links);
   const DeviceProfile device =
-      (cal && cal->device && cal->device_type == device_key) ? *cal->device : device_profile_preset(device_key);
+      (cal && cal->device && cal->device_type == device_key) ? *cal->device : measured_device(a, device_key);
   const LinkModel link_model(links);
   const ModelContext ctx{topo, link_model, a.network, device};
   const auto files = read_inputs(a.inputs);
