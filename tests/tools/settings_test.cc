@@ -1,6 +1,7 @@
 // The settings table: one validation for flags and config keys, the rules
 // between settings, and where each error points.
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -37,8 +38,12 @@ struct Run {
   }
 };
 
+// One file per process: ctest runs the test cases as parallel processes
+// (a shared path made "out-of-range and mistyped values" fail when another
+// case rewrote the file between its write and its read).
 std::string write_config(const std::string& text) {
-  const auto path = (std::filesystem::temp_directory_path() / "spsim_settings_test.json").string();
+  const auto path =
+      (std::filesystem::temp_directory_path() / ("spsim_settings_test_" + std::to_string(::getpid()) + ".json")).string();
   std::ofstream(path) << text;
   return path;
 }
