@@ -3,7 +3,6 @@
 // files, with or without a profile, and report the errors).
 #include <fmt/core.h>
 
-#include <chrono>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
@@ -17,7 +16,6 @@
 #include "tools/cli_common.h"
 #include "tools/settings.h"
 #include "topology/cluster.h"
-#include "topology/node_preset.h"
 #include "topology/topology_json.h"
 #include "traces/calibrate.h"
 #include "traces/measured_points.h"
