@@ -153,17 +153,8 @@ PointSet kineto_points(const KinetoTrace& trace, const std::string& file) {
         const auto& a = *k.attention;
         p.kind = k.kind == KernelClass::kAttentionFwd ? PointKind::kAttentionFwd : PointKind::kAttentionBwd;
         p.group = cls;
-        KernelShape s;
-        s.batch = a.batch;
-        s.heads_q = a.heads_q;
-        s.heads_kv = a.heads_kv;
-        s.seq_q = a.seq_q;
-        s.seq_k = a.seq_k;
-        s.head_dim = a.head_dim;
-        s.head_dim_v = a.head_dim_v;
-        s.causal = a.causal;
-        s.dtype = *dtype;
-        p.kernel = s;
+        p.attention = a;
+        p.dtype = *dtype;
         p.label = fmt::format("{} b{} h{}/{} q{} k{} d{}{} {}", cls, a.batch, a.heads_q, a.heads_kv, a.seq_q, a.seq_k,
                               a.head_dim, a.causal ? " causal" : "", dtype_name(*dtype));
         add(std::move(p));
@@ -177,13 +168,9 @@ PointSet kineto_points(const KinetoTrace& trace, const std::string& file) {
         }
         p.kind = PointKind::kGemm;
         p.group = "gemm";
-        KernelShape s;
-        s.batch = k.gemm->batch;
-        s.m = k.gemm->m;
-        s.n = k.gemm->n;
-        s.k = k.gemm->k;
-        s.dtype = *dtype;
-        p.kernel = s;
+        p.gemm = *k.gemm;
+        p.dtype = *dtype;
+        const GemmShape& s = *k.gemm;
         p.label = fmt::format("gemm {}x{}x{}{} {}", s.m, s.n, s.k, s.batch > 1 ? fmt::format(" x{}", s.batch) : "",
                               dtype_name(*dtype));
         add(std::move(p));
@@ -252,8 +239,12 @@ Prediction predict_comm(const CommShape& c, const ModelContext& ctx) {
   return p;
 }
 
-std::uint32_t dim(std::int64_t v, const char* what) {
-  if (v <= 0 || v > kMaxDim) throw InputError(what, fmt::format("a dimension in 1..{}, got {}", kMaxDim, v));
+// A dimension of the one-op Program (a product when `b` is given), checked
+// before anything is allocated for it.
+std::uint32_t dim(const std::string& where, std::int64_t a, std::int64_t b = 1) {
+  std::int64_t v = 0;
+  if (a <= 0 || b <= 0 || __builtin_mul_overflow(a, b, &v) || v > kMaxDim)
+    throw InputError(where, fmt::format("dimensions whose products are in 1..{}", kMaxDim));
   return static_cast<std::uint32_t>(v);
 }
 
@@ -265,19 +256,23 @@ double kernel_seconds(const Program& program, OpId op, const DeviceProfile& devi
 }
 
 Prediction predict_kernel(const MeasuredPoint& p, const ModelContext& ctx) {
-  const KernelShape& s = *p.kernel;
   const std::string where = p.file + ": " + p.label;
+  const DType dt = p.dtype;
   if (p.kind == PointKind::kGemm) {
+    const GemmShape& s = *p.gemm;
     ProgramBuilder b(1);
     const StreamId st = b.stream("compute");
-    const std::uint32_t rows = dim(s.batch * s.m, where.c_str());
-    const BufferId in = b.matrix_buffer(0, "in", s.dtype, rows, 0, 1, dim(s.k, where.c_str()));
-    const BufferId out = b.matrix_buffer(0, "out", s.dtype, rows, 0, 1, dim(s.n, where.c_str()));
+    const std::uint32_t rows = dim(where, s.batch, s.m);
+    const BufferId in = b.matrix_buffer(0, "in", dt, rows, 0, 1, dim(where, s.k));
+    const BufferId out = b.matrix_buffer(0, "out", dt, rows, 0, 1, dim(where, s.n));
     const OpId op = b.dense(st, in, out, 0);
     return {kernel_seconds(b.program(), op, ctx.device), std::nullopt};
   }
-  const std::uint32_t hq = dim(s.heads_q, where.c_str()), hkv = dim(s.heads_kv, where.c_str());
+  const AttentionShape& s = *p.attention;
+  const std::uint32_t hq = dim(where, s.heads_q), hkv = dim(where, s.heads_kv);
   if (hq % hkv != 0) throw InputError(where, "query heads a multiple of kv heads");
+  dim(where, s.batch, s.seq_q);
+  dim(where, s.batch, s.seq_k);
   ProgramBuilder b(1, hq / hkv);
   const StreamId st = b.stream("compute");
   std::vector<TokenRun> qr, kr;
@@ -286,14 +281,12 @@ Prediction predict_kernel(const MeasuredPoint& p, const ModelContext& ctx) {
     qr.push_back({static_cast<std::uint32_t>(i), std::max<std::int64_t>(0, s.seq_k - s.seq_q), s.seq_q, 1});
     kr.push_back({static_cast<std::uint32_t>(i), 0, s.seq_k, 1});
   }
-  dim(s.batch * s.seq_q, where.c_str());
-  dim(s.batch * s.seq_k, where.c_str());
   const LayoutId ql = b.layout(qr), kl = b.layout(kr);
-  const std::uint32_t d = dim(s.head_dim, where.c_str()), dv = dim(s.head_dim_v, where.c_str());
-  const BufferId q = b.token_buffer(0, "q", s.dtype, ql, 0, hq, d);
-  const BufferId k = b.token_buffer(0, "k", s.dtype, kl, 0, hkv, d);
-  const BufferId v = b.token_buffer(0, "v", s.dtype, kl, 0, hkv, dv);
-  const BufferId out = b.token_buffer(0, "out", s.dtype, ql, 0, hq, dv);
+  const std::uint32_t d = dim(where, s.head_dim), dv = dim(where, s.head_dim_v);
+  const BufferId q = b.token_buffer(0, "q", dt, ql, 0, hq, d);
+  const BufferId k = b.token_buffer(0, "k", dt, kl, 0, hkv, d);
+  const BufferId v = b.token_buffer(0, "v", dt, kl, 0, hkv, dv);
+  const BufferId out = b.token_buffer(0, "out", dt, ql, 0, hq, dv);
   const BufferId lse = b.token_buffer(0, "lse", DType::kF32, ql, 0, hq, 1);
   if (p.kind == PointKind::kAttentionFwd) {
     const OpId op = b.attn_fwd(st, q, k, v, out, lse, s.causal);

@@ -37,16 +37,6 @@ struct CommShape {
   double bytes_per_member = 0;  // program/comm_volume.h's input bytes of one member (p2p: bytes sent)
 };
 
-struct KernelShape {
-  // Attention: batch sequences of seq_q queries against seq_k keys (causal
-  // aligned bottom-right, as FlashAttention does when seq_q < seq_k).
-  std::int64_t batch = 1, heads_q = 0, heads_kv = 0, seq_q = 0, seq_k = 0, head_dim = 0, head_dim_v = 0;
-  bool causal = false;
-  // GEMM: batch x (m x k) · (k x n).
-  std::int64_t m = 0, n = 0, k = 0;
-  DType dtype = DType::kBF16;
-};
-
 struct MeasuredPoint {
   std::string file;   // base name of the file it came from
   std::string group;  // "all_reduce", "attention_fwd", "gemm", "nccl:allreduce", ...
@@ -55,7 +45,13 @@ struct MeasuredPoint {
   PointKind kind = PointKind::kCommunication;
   double measured_s = 0;  // > 0
   std::optional<CommShape> comm;
-  std::optional<KernelShape> kernel;
+  // Kernels (traces/kineto.h's shapes): attention is batch sequences of
+  // seq_q queries against seq_k keys, causal aligned bottom-right as
+  // FlashAttention does when seq_q < seq_k; a GEMM is batch x (m x k)·(k x n).
+  // Their dtype strings are read into `dtype`.
+  std::optional<AttentionShape> attention;
+  std::optional<GemmShape> gemm;
+  DType dtype = DType::kBF16;
 };
 
 struct PointSet {

@@ -77,11 +77,11 @@ TEST_CASE("calibrate: gemm efficiency is recovered; the fraction keeps the rest 
     p.group = "gemm";
     p.index = i;
     p.kind = PointKind::kGemm;
-    KernelShape s;
+    GemmShape s;
     s.m = 1024 << (i % 3);
     s.n = 4096;
     s.k = 2048;
-    p.kernel = s;
+    p.gemm = s;
     p.measured_s = predict_point(p, ctx).seconds;
     set.points.push_back(p);
   }
