@@ -80,10 +80,9 @@ LinkFit solve_link_fit(const std::vector<double>& a, const std::vector<double>& 
   };
   std::vector<Candidate> candidates{{0, 1}};
   const double aa = A.col(0).squaredNorm(), bb = A.col(1).squaredNorm();
-  if (aa > 0 && bb > 0) {
-    const Eigen::Vector2d theta = A.colPivHouseholderQr().solve(y);
-    candidates.push_back({theta(0), theta(1)});
-  }
+  // The unconstrained optimum (when both columns are there); a bound binds when it lies beyond it.
+  const Eigen::Vector2d free = (aa > 0 && bb > 0) ? Eigen::Vector2d(A.colPivHouseholderQr().solve(y)) : Eigen::Vector2d(0, 1);
+  if (aa > 0 && bb > 0) candidates.push_back({free(0), free(1)});
   if (bb > 0) candidates.push_back({0, A.col(1).dot(y) / bb});
   if (aa > 0) candidates.push_back({A.col(0).dot(y - A.col(1)) / aa, 1});
   LinkFit best;
@@ -97,7 +96,6 @@ LinkFit solve_link_fit(const std::vector<double>& a, const std::vector<double>& 
       best.efficiency = 1 / cand.x;
     }
   }
-  const Eigen::Vector2d free = (aa > 0 && bb > 0) ? Eigen::Vector2d(A.colPivHouseholderQr().solve(y)) : Eigen::Vector2d(0, 1);
   best.alpha_bound = best.alpha_s == 0 && free(0) < 0;
   best.efficiency_bound = best.efficiency == 1 && free(1) < 1;
   return best;
@@ -195,42 +193,43 @@ double minimize_1d(Cost cost, double lo, double hi) {
   return cost(x) <= vs[best] ? x : xs[best];
 }
 
+// A kernel kind's one fitted parameter: for attention, a factor on both of
+// the kernel model's eff_max (at most what takes the larger to 1); for GEMMs,
+// gemm_efficiency itself.
 struct KernelFitSpec {
   PointKind kind;
-  std::string name;
-  // Applies the fitted parameter to a profile; its range.
-  void (*apply)(DeviceProfile&, double);
-  double (*upper)(const DeviceProfile&);
-  double lower;
-  std::string (*describe)(const DeviceProfile&, double);
+  const char* name;
+  AttentionKernelModel DeviceProfile::*attention;  // nullptr: the GEMM fit
 };
-
-void scale_attention(AttentionKernelModel& m, double s) {
-  m.full.eff_max *= s;
-  m.causal.eff_max *= s;
-}
 
 const KernelFitSpec kKernelFits[] = {
-    {PointKind::kAttentionFwd, "attention_fwd efficiency (factor on both curves' eff_max)",
-     [](DeviceProfile& d, double s) { scale_attention(d.attention_fwd, s); },
-     [](const DeviceProfile& d) { return 1 / std::max(d.attention_fwd.full.eff_max, d.attention_fwd.causal.eff_max); },
-     0.02,
-     [](const DeviceProfile& d, double s) {
-       return fmt::format("factor {:.4f}: eff_max full {:.4f}, causal {:.4f} (L½ kept)", s, d.attention_fwd.full.eff_max * s,
-                          d.attention_fwd.causal.eff_max * s);
-     }},
-    {PointKind::kAttentionBwd, "attention_bwd efficiency (factor on both curves' eff_max)",
-     [](DeviceProfile& d, double s) { scale_attention(d.attention_bwd, s); },
-     [](const DeviceProfile& d) { return 1 / std::max(d.attention_bwd.full.eff_max, d.attention_bwd.causal.eff_max); },
-     0.02,
-     [](const DeviceProfile& d, double s) {
-       return fmt::format("factor {:.4f}: eff_max full {:.4f}, causal {:.4f} (L½ kept)", s, d.attention_bwd.full.eff_max * s,
-                          d.attention_bwd.causal.eff_max * s);
-     }},
-    {PointKind::kGemm, "gemm_efficiency", [](DeviceProfile& d, double e) { d.gemm_efficiency = e; },
-     [](const DeviceProfile&) { return 1.0; }, 0.005,
-     [](const DeviceProfile&, double e) { return fmt::format("{:.4f} of peak", e); }},
+    {PointKind::kAttentionFwd, "attention_fwd efficiency (factor on both curves' eff_max)", &DeviceProfile::attention_fwd},
+    {PointKind::kAttentionBwd, "attention_bwd efficiency (factor on both curves' eff_max)", &DeviceProfile::attention_bwd},
+    {PointKind::kGemm, "gemm_efficiency", nullptr},
 };
+
+void apply_fit(const KernelFitSpec& spec, DeviceProfile& d, double x) {
+  if (!spec.attention) {
+    d.gemm_efficiency = x;
+    return;
+  }
+  AttentionKernelModel& m = d.*spec.attention;
+  m.full.eff_max *= x;
+  m.causal.eff_max *= x;
+}
+
+std::pair<double, double> fit_range(const KernelFitSpec& spec, const DeviceProfile& d) {
+  if (!spec.attention) return {0.005, 1.0};
+  const AttentionKernelModel& m = d.*spec.attention;
+  return {0.02, 1 / std::max(m.full.eff_max, m.causal.eff_max)};
+}
+
+std::string describe_fit(const KernelFitSpec& spec, const DeviceProfile& d, double x) {
+  if (!spec.attention) return fmt::format("{:.4f} of peak", x);
+  const AttentionKernelModel& m = d.*spec.attention;
+  return fmt::format("factor {:.4f}: eff_max full {:.4f}, causal {:.4f} (L½ kept)", x, m.full.eff_max * x,
+                     m.causal.eff_max * x);
+}
 
 void fit_kernels(const std::vector<const MeasuredPoint*>& points, const CalibrationBase& base, DeviceProfile& device,
                  std::vector<FitReport>& reports) {
@@ -248,16 +247,17 @@ void fit_kernels(const std::vector<const MeasuredPoint*>& points, const Calibrat
     };
     auto cost = [&](double s) {
       DeviceProfile d = device;
-      spec.apply(d, s);
+      apply_fit(spec, d, s);
       double sum = 0;
       for (double r : errors(d)) sum += r * r;
       return sum;
     };
-    const double s = minimize_1d(cost, spec.lower, spec.upper(device));
+    const auto [lo, hi] = fit_range(spec, device);
+    const double s = minimize_1d(cost, lo, hi);
     std::vector<double> before, after;
     for (double r : errors(device)) before.push_back(std::abs(r));
-    const std::string value = spec.describe(device, s);
-    spec.apply(device, s);
+    const std::string value = describe_fit(spec, device, s);
+    apply_fit(spec, device, s);
     for (double r : errors(device)) after.push_back(std::abs(r));
     reports.push_back(make_report(make_fit(spec.name, value, after), before));
   }

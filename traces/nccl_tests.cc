@@ -62,8 +62,6 @@ std::vector<std::string_view> split_ws(std::string_view s) {
   return out;
 }
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-
 // Open MPI --tag-output: "[jobid,rank]<stdout>:" or "<stderr>:".
 std::string_view strip_mpi_tag(std::string_view line) {
   if (line.empty() || line[0] != '[') return line;
@@ -74,7 +72,7 @@ std::string_view strip_mpi_tag(std::string_view line) {
     return line;
   const auto rest = line.substr(close + 1);
   for (std::string_view tag : {"<stdout>:", "<stderr>:"})
-    if (starts_with(rest, tag)) return rest.substr(tag.size());
+    if (rest.starts_with(tag)) return rest.substr(tag.size());
   return line;
 }
 
@@ -212,19 +210,19 @@ class Reader {
     else tokens[0].remove_prefix(1);
     if (tokens.empty()) return;
     const std::string_view body = line.substr(line.find('#') + 1);
-    if (starts_with(tokens[0], "nccl-tests") && tokens.size() >= 3 && tokens[1] == "version") {
+    if (tokens[0].starts_with("nccl-tests") && tokens.size() >= 3 && tokens[1] == "version") {
       finish_run();
       run().nccl_tests_version = std::string(tokens[2]);
       for (auto t : tokens)
-        if (starts_with(t, "nccl-library=")) run().nccl_version = nccl_code_version(t.substr(13));
+        if (t.starts_with("nccl-library=")) run().nccl_version = nccl_code_version(t.substr(13));
       return;
     }
-    if (starts_with(body, " Collective test starting:") && tokens.size() >= 4) {
+    if (body.starts_with(" Collective test starting:") && tokens.size() >= 4) {
       if (current_ && (!current_->rows.empty() || !current_->test.empty())) finish_run();
       run().test = std::string(tokens[3].substr(0, tokens[3].rfind("_perf")));
       return;
     }
-    if (starts_with(body, " Collective test concluded:") && tokens.size() >= 4) {
+    if (body.starts_with(" Collective test concluded:") && tokens.size() >= 4) {
       const std::string name(tokens[3].substr(0, tokens[3].rfind("_perf")));
       if (current_ && !current_->test.empty() && current_->test != name)
         fail(fmt::format("'{}' concludes, but the test that started is '{}': outputs of separate runs are interleaved",
