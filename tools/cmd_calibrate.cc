@@ -5,7 +5,6 @@
 
 #include <cstdlib>
 #include <ctime>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -14,6 +13,7 @@
 #include "program/input_error.h"
 #include "program/memory_limit.h"
 #include "tools/cli_common.h"
+#include "tools/output_file.h"
 #include "tools/settings.h"
 #include "topology/cluster.h"
 #include "topology/topology_json.h"
@@ -100,13 +100,6 @@ void print_inputs(const std::vector<MeasuredFile>& files) {
   }
 }
 
-void write_file(const std::string& flag, const std::string& path, const std::string& text) {
-  std::ofstream out(path);
-  if (!out) throw InputError(flag, "cannot write '" + path + "'");
-  out << text;
-  if (!out.flush()) throw InputError(flag, "could not write all of '" + path + "' (is the device full?)");
-}
-
 int run_calibrate(const MeasuredArgs& a, const Settings& s) {
   if (a.out.empty()) throw InputError("--out", "required: the calibration profile to write");
   const Topology topo = measured_topology(a, s);
@@ -151,7 +144,7 @@ int run_calibrate(const MeasuredArgs& a, const Settings& s) {
   for (const auto& n : prof.not_fitted) fmt::print("not fitted: {}\n", n);
   std::ostringstream text;
   save_calibration_profile(prof, text);
-  write_file("--out", a.out, text.str());
+  write_output_file("--out", a.out, text.str());
   fmt::print("profile written to {}\n", a.out);
   if (!a.json.empty()) {
     nlohmann::ordered_json j;
@@ -164,7 +157,7 @@ int run_calibrate(const MeasuredArgs& a, const Settings& s) {
                            {"before", {{"median", r.before_median_rel_error}, {"p90", r.before_p90_rel_error}, {"max", r.before_max_rel_error}}},
                            {"after", {{"median", r.after.median_rel_error}, {"p90", r.after.p90_rel_error}, {"max", r.after.max_rel_error}}}});
     j["not_fitted"] = prof.not_fitted;
-    write_file("--json", a.json, j.dump(2) + "\n");
+    write_output_file("--json", a.json, j.dump(2) + "\n");
   }
   return kExitOk;
 }
@@ -263,7 +256,7 @@ int run_compare(const MeasuredArgs& a, const Settings& s) {
                              {"relative_error", (p.predicted_s - p.point->measured_s) / p.point->measured_s},
                              {"fitted", p.fitted}});
     j["files"] = jskipped;
-    write_file("--json", a.json, j.dump(2) + "\n");
+    write_output_file("--json", a.json, j.dump(2) + "\n");
     fmt::print("results written to {}\n", a.json);
   }
   return kExitOk;

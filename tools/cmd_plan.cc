@@ -5,12 +5,12 @@
 // bad input.
 #include <fmt/core.h>
 
-#include <fstream>
 
 #include "planner/plan_run.h"
 #include "program/input_error.h"
 #include "program/memory_limit.h"
 #include "tools/cli_common.h"
+#include "tools/output_file.h"
 #include "tools/settings.h"
 
 namespace spsim::cli {
@@ -50,9 +50,7 @@ int run_plan_command(PlanArgs& a) {
   const PlanRun run = run_plan(r);
   fmt::print("{}", plan_run_text(run, PlanTextOptions{a.list_groups, a.timing}));
   if (a.json) {
-    std::ofstream out(*a.json);
-    if (!out) throw InputError("--json", "cannot write '" + *a.json + "'");
-    out << plan_run_json(run, a.timing);
+    write_output_file("--json", *a.json, plan_run_json(run, a.timing));
   }
   if (run.simulation && simulation_disagreement(*run.simulation) > 0.10) return kExitCheckFailed;
   return kExitOk;

@@ -3,7 +3,6 @@
 // Graphviz (--dot) or JSON (--json).
 #include <fmt/core.h>
 
-#include <fstream>
 #include <map>
 #include <optional>
 #include <set>
@@ -12,6 +11,7 @@
 #include "program/input_error.h"
 #include "program/memory_limit.h"
 #include "tools/cli_common.h"
+#include "tools/output_file.h"
 #include "tools/settings.h"
 #include "topology/cluster.h"
 #include "topology/node_preset.h"
@@ -114,13 +114,6 @@ void print_bandwidth_matrix(const Topology& t) {
   }
 }
 
-void write_text(const std::string& path, const std::string& text, const char* flag) {
-  std::ofstream out(path, std::ios::binary);
-  if (!out) throw InputError(std::string(flag) + " " + path, "cannot open the file for writing");
-  out << text;
-  if (!out.flush()) throw InputError(std::string(flag) + " " + path, "could not write the file");
-}
-
 int run_topo(const TopoArgs& a) {
   if (a.load.empty() == a.topology.empty())
     throw InputError("--topology/--load", "give exactly one: a preset (one of: " + node_preset_names() +
@@ -154,7 +147,7 @@ int run_topo(const TopoArgs& a) {
     print_bandwidth_matrix(t);
   }
   if (!a.dot.empty()) {
-    write_text(a.dot, topology_to_dot(t), "--dot");
+    write_output_file("--dot", a.dot, topology_to_dot(t));
     fmt::print("\nwrote {}\n", a.dot);
   }
   if (!a.json.empty()) {

@@ -23,6 +23,7 @@
 #include "strategies/model_program.h"
 #include "strategies/registry.h"
 #include "topology/cluster.h"
+#include "tools/output_file.h"
 #include "topology/link_params.h"
 #include "topology/topology_json.h"
 #include "traces/chrome_trace.h"
@@ -274,10 +275,7 @@ StudyResult run_study(const StudyConfig& c) {
     r.traced = best->outcome.strategy;
   }
   if (!c.json.empty()) {
-    std::ofstream f(c.json);
-    if (!f) throw InputError("--json", "cannot write '" + c.json + "'");
-    f << study_json(r);
-    if (!f.flush()) throw InputError("--json", "could not write all of '" + c.json + "' (is the device full?)");
+    cli::write_output_file("--json", c.json, study_json(r));
   }
   return r;
 }
