@@ -21,15 +21,7 @@ std::string size_text(double bytes) {
   return fmt::format("{} B", bytes);
 }
 
-std::optional<DType> kineto_dtype(const std::string& s) {
-  if (s == "bf16" || s == "c10::BFloat16" || s == "BFloat16") return DType::kBF16;
-  if (s == "fp16" || s == "c10::Half" || s == "Half") return DType::kF16;
-  if (s == "fp32" || s == "float" || s == "Float") return DType::kF32;
-  if (s == "fp64" || s == "double" || s == "Double") return DType::kF64;
-  return parse_dtype(s);
-}
-
-// Attention and GEMM kernels of FlashAttention's backward that are not the
+// Kernels of FlashAttention's backward that are not the
 // main kernel (the dO·O row sums, the dQ conversion): small memory-bound
 // kernels spsim folds into its AttnBwdPrep / AttnBwd ops.
 bool attention_helper_kernel(const std::string& name) {
@@ -145,7 +137,7 @@ PointSet kineto_points(const KinetoTrace& trace, const std::string& file) {
           set.skipped["attention_bwd helper kernels (dO·O sums, dQ/dKV conversion)"] += 1;
           continue;
         }
-        const auto dtype = k.attention ? kineto_dtype(k.attention->dtype) : std::nullopt;
+        const auto dtype = k.attention ? parse_dtype(k.attention->dtype) : std::nullopt;
         if (!k.attention || !dtype) {
           set.skipped[cls + " kernels without the shapes of their CPU op"] += 1;
           continue;
@@ -161,7 +153,7 @@ PointSet kineto_points(const KinetoTrace& trace, const std::string& file) {
         break;
       }
       case KernelClass::kGemm: {
-        const auto dtype = k.gemm ? kineto_dtype(k.gemm->dtype) : std::nullopt;
+        const auto dtype = k.gemm ? parse_dtype(k.gemm->dtype) : std::nullopt;
         if (!k.gemm || !dtype) {
           set.skipped["gemm kernels without the shapes of their CPU op"] += 1;
           continue;
