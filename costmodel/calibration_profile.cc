@@ -10,6 +10,7 @@
 #include "program/input_error.h"
 #include "program/input_file.h"
 #include "program/input_json.h"
+#include "program/json_fields.h"
 
 namespace spsim {
 namespace {
@@ -17,51 +18,6 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 constexpr int kFormatVersion = 1;
-
-std::string key_at(const std::string& where, const std::string& key) { return where + ": key '" + key + "'"; }
-
-void only_keys(const nlohmann::json& j, std::initializer_list<const char*> keys, const std::string& where,
-               const std::string& prefix) {
-  for (const auto& [k, v] : j.items()) {
-    bool known = false;
-    for (const char* x : keys) known = known || k == x;
-    if (!known) throw InputError(key_at(where, prefix + k), "unknown key");
-  }
-}
-
-const nlohmann::json& need(const nlohmann::json& j, const char* key, const std::string& where, const std::string& prefix) {
-  const auto it = j.find(key);
-  if (it == j.end()) throw InputError(key_at(where, prefix + key), "missing");
-  return *it;
-}
-
-std::string need_string(const nlohmann::json& j, const char* key, const std::string& where, const std::string& prefix) {
-  const auto& v = need(j, key, where, prefix);
-  if (!v.is_string()) throw InputError(key_at(where, prefix + key), "a string");
-  return v.get<std::string>();
-}
-
-double need_number(const nlohmann::json& j, const char* key, const std::string& where, const std::string& prefix,
-                   double lo, double hi) {
-  const auto& v = need(j, key, where, prefix);
-  if (!v.is_number() || !(v.get<double>() >= lo && v.get<double>() <= hi))
-    throw InputError(key_at(where, prefix + key), "a number in [" + Json(lo).dump() + ", " + Json(hi).dump() + "]");
-  return v.get<double>();
-}
-
-std::size_t need_count(const nlohmann::json& j, const char* key, const std::string& where, const std::string& prefix) {
-  const auto& v = need(j, key, where, prefix);
-  if (!v.is_number_unsigned() || v.get<std::uint64_t>() > (std::uint64_t{1} << 40))
-    throw InputError(key_at(where, prefix + key), "a count (an integer >= 0)");
-  return static_cast<std::size_t>(v.get<std::uint64_t>());
-}
-
-const nlohmann::json& need_array(const nlohmann::json& j, const char* key, const std::string& where,
-                                 const std::string& prefix) {
-  const auto& v = need(j, key, where, prefix);
-  if (!v.is_array()) throw InputError(key_at(where, prefix + key), "a list");
-  return v;
-}
 
 }  // namespace
 
@@ -114,55 +70,55 @@ void save_calibration_profile(const CalibrationProfile& p, std::ostream& out) {
 CalibrationProfile parse_calibration_profile(std::string_view text, const std::string& where) {
   const nlohmann::json j = parse_input_json(text, where);
   if (!j.is_object()) throw InputError(where, "a JSON object (a calibration profile written by spsim calibrate)");
-  only_keys(j, {"spsim_calibration", "device_type", "device", "link_params", "provenance"}, where, "");
-  const auto& version = need(j, "spsim_calibration", where, "");
+  json_only_keys(j, {"spsim_calibration", "device_type", "device", "link_params", "provenance"}, where, "");
+  const auto& version = json_need(j, "spsim_calibration", where, "");
   if (!version.is_number_integer() || version.get<std::int64_t>() != kFormatVersion)
-    throw InputError(key_at(where, "spsim_calibration"), "format version 1");
+    throw InputError(json_key_at(where, "spsim_calibration"), "format version 1");
   CalibrationProfile p;
-  p.device_type = need_string(j, "device_type", where, "");
+  p.device_type = json_need_string(j, "device_type", where, "");
   if (const auto d = j.find("device"); d != j.end()) {
     std::istringstream in(d->dump());
     p.device = parse_device_profile(in, where + ": key 'device'");
   }
-  const auto& links = need(j, "link_params", where, "");
+  const auto& links = json_need(j, "link_params", where, "");
   p.links = parse_link_params(links.dump(), where + ": key 'link_params'");
   (void)LinkModel(p.links);  // range checks
-  const auto& prov = need(j, "provenance", where, "");
-  if (!prov.is_object()) throw InputError(key_at(where, "provenance"), "an object");
+  const auto& prov = json_need(j, "provenance", where, "");
+  if (!prov.is_object()) throw InputError(json_key_at(where, "provenance"), "an object");
   const std::string pp = "provenance.";
-  only_keys(prov, {"created", "spsim", "topology", "inputs", "fits", "not_fitted"}, where, pp);
-  p.created = need_string(prov, "created", where, pp);
-  p.spsim_version = need_string(prov, "spsim", where, pp);
-  p.topology = need_string(prov, "topology", where, pp);
-  for (const auto& i : need_array(prov, "inputs", where, pp)) {
+  json_only_keys(prov, {"created", "spsim", "topology", "inputs", "fits", "not_fitted"}, where, pp);
+  p.created = json_need_string(prov, "created", where, pp);
+  p.spsim_version = json_need_string(prov, "spsim", where, pp);
+  p.topology = json_need_string(prov, "topology", where, pp);
+  for (const auto& i : json_need_array(prov, "inputs", where, pp)) {
     const std::string ip = pp + "inputs.";
-    if (!i.is_object()) throw InputError(key_at(where, pp + "inputs"), "a list of objects");
-    only_keys(i, {"file", "groups", "fraction", "points"}, where, ip);
+    if (!i.is_object()) throw InputError(json_key_at(where, pp + "inputs"), "a list of objects");
+    json_only_keys(i, {"file", "groups", "fraction", "points"}, where, ip);
     CalibrationInput in;
-    in.file = need_string(i, "file", where, ip);
-    for (const auto& g : need_array(i, "groups", where, ip)) {
-      if (!g.is_string()) throw InputError(key_at(where, ip + "groups"), "a list of strings");
+    in.file = json_need_string(i, "file", where, ip);
+    for (const auto& g : json_need_array(i, "groups", where, ip)) {
+      if (!g.is_string()) throw InputError(json_key_at(where, ip + "groups"), "a list of strings");
       in.groups.push_back(g.get<std::string>());
     }
-    in.fraction = need_number(i, "fraction", where, ip, 0, 1);
-    in.points = need_count(i, "points", where, ip);
+    in.fraction = json_need_number(i, "fraction", where, ip, 0, 1);
+    in.points = json_need_count(i, "points", where, ip);
     p.inputs.push_back(std::move(in));
   }
-  for (const auto& f : need_array(prov, "fits", where, pp)) {
+  for (const auto& f : json_need_array(prov, "fits", where, pp)) {
     const std::string fp = pp + "fits.";
-    if (!f.is_object()) throw InputError(key_at(where, pp + "fits"), "a list of objects");
-    only_keys(f, {"quantity", "value", "points", "median_rel_error", "p90_rel_error", "max_rel_error"}, where, fp);
+    if (!f.is_object()) throw InputError(json_key_at(where, pp + "fits"), "a list of objects");
+    json_only_keys(f, {"quantity", "value", "points", "median_rel_error", "p90_rel_error", "max_rel_error"}, where, fp);
     CalibrationFit x;
-    x.quantity = need_string(f, "quantity", where, fp);
-    x.value = need_string(f, "value", where, fp);
-    x.points = need_count(f, "points", where, fp);
-    x.median_rel_error = need_number(f, "median_rel_error", where, fp, 0, 1e300);
-    x.p90_rel_error = need_number(f, "p90_rel_error", where, fp, 0, 1e300);
-    x.max_rel_error = need_number(f, "max_rel_error", where, fp, 0, 1e300);
+    x.quantity = json_need_string(f, "quantity", where, fp);
+    x.value = json_need_string(f, "value", where, fp);
+    x.points = json_need_count(f, "points", where, fp);
+    x.median_rel_error = json_need_number(f, "median_rel_error", where, fp, 0, 1e300);
+    x.p90_rel_error = json_need_number(f, "p90_rel_error", where, fp, 0, 1e300);
+    x.max_rel_error = json_need_number(f, "max_rel_error", where, fp, 0, 1e300);
     p.fits.push_back(std::move(x));
   }
-  for (const auto& s : need_array(prov, "not_fitted", where, pp)) {
-    if (!s.is_string()) throw InputError(key_at(where, pp + "not_fitted"), "a list of strings");
+  for (const auto& s : json_need_array(prov, "not_fitted", where, pp)) {
+    if (!s.is_string()) throw InputError(json_key_at(where, pp + "not_fitted"), "a list of strings");
     p.not_fitted.push_back(s.get<std::string>());
   }
   return p;

@@ -43,6 +43,14 @@ std::string_view tensor_name(Tensor t) {
   return "?";
 }
 
+std::string Program::op_label(OpId id) const {
+  const Op& o = op(id);
+  if (o.kind == OpKind::kSend) return "send -> " + std::to_string(o.peer);
+  if (o.kind == OpKind::kRecv) return "recv <- " + std::to_string(o.peer);
+  if (o.kind == OpKind::kCollective) return std::string(collective_kind_name(CollectiveSpec::decode(o.tag).kind));
+  return std::string(op_kind_name(o.kind));
+}
+
 std::string Program::describe_op(OpId id) const {
   const Op& o = op(id);
   std::string s = "op " + std::to_string(idx(id)) + " (rank " + std::to_string(o.rank) +

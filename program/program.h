@@ -168,6 +168,9 @@ class Program {
   std::span<const Binding> inputs() const { return inputs_; }
   std::span<const Binding> outputs() const { return outputs_; }
 
+  // What the op is, for a person reading a trace or a timeline: the kind
+  // ("attn_fwd"), "send -> 3", "recv <- 2", the collective ("all_gather").
+  std::string op_label(OpId id) const;
   // "op 17 (rank 3, stream compute, attn_fwd, layer 0 step 2)": for messages.
   std::string describe_op(OpId id) const;
   // "buffer 5 'kv_recv' (rank 3, [128, 8, 64] bf16)": for messages.

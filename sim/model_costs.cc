@@ -32,4 +32,13 @@ std::vector<double> ModelCosts::op_flops() const {
   return out;
 }
 
+std::vector<double> ModelCosts::op_bytes() const {
+  std::vector<double> out(program_.num_ops(), 0.0);
+  for (std::size_t i = 0; i < program_.num_ops(); ++i) {
+    const OpId id = op_id(i);
+    out[i] = compute_op_cost(program_, id, *profile_of_[placement_[program_.op(id).rank]]).bytes;
+  }
+  return out;
+}
+
 }  // namespace spsim

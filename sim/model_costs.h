@@ -26,6 +26,9 @@ class ModelCosts final : public EngineCosts {
   const DeviceProfile& profile(DeviceId device) const { return *profile_of_[device]; }
   // FLOPs of every op (0 for communication), for traces and throughput figures.
   std::vector<double> op_flops() const;
+  // Bytes of every op: device memory read + written (compute), the buffer
+  // moved (communication; costmodel/op_cost.h).
+  std::vector<double> op_bytes() const;
 
  private:
   const Program& program_;

@@ -162,6 +162,9 @@ constexpr SettingSpec kSpecs[] = {
      .max = kMaxRanks - 1, .max_count = kMaxRanks, .commands = "run", .needs = "trace"},
     {.name = "trace-layers", .kind = K::kIntegers, .help = "layers to include in the trace", .min = 0, .max = 65535,
      .max_count = 65536, .commands = "run", .needs = "trace"},
+    {.name = "timeline", .kind = K::kPath,
+     .help = "write the Timeline file (per-op start/end, docs/formats.md); with 'all', of the fastest strategy",
+     .commands = "run"},
     {.name = "dot", .kind = K::kPath, .help = "write Graphviz to this file", .commands = "topo"},
 };
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <sstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <cmath>
@@ -27,6 +28,8 @@
 #include "topology/link_params.h"
 #include "topology/topology_json.h"
 #include "traces/chrome_trace.h"
+#include "traces/timeline_file.h"
+#include "tools/settings.h"
 
 namespace spsim {
 namespace {
@@ -72,6 +75,7 @@ struct Simulated {
   std::unique_ptr<CommMatching> matching;
   std::unique_ptr<Timeline> timeline;
   std::vector<double> flops;
+  std::vector<double> bytes;  // kept only for a Timeline file
 };
 
 }  // namespace
@@ -163,7 +167,7 @@ StudyResult run_study(const StudyConfig& c) {
   // The attention layers alone hold no weights (as in an attention benchmark).
   const double static_bytes = r.scope == Scope::kAttention ? 0.0 : static_memory(smi).total_bytes();
   const std::vector<double> capacity = link_capacities(topo, links);
-  const bool want_trace = !c.trace.empty();
+  const bool want_trace = !c.trace.empty() || !c.timeline.empty();
 
   // Lowers `step` into `sim` (program, matching, timeline) and simulates it;
   // returns the cost model it ran with (it refers to sim's program).
@@ -200,7 +204,7 @@ StudyResult run_study(const StudyConfig& c) {
     out.padding_tokens = padding_tokens(*s, r.workload, opt);
     std::unique_ptr<ModelCosts> costs_ptr;
     try {
-      costs_ptr = lower_and_simulate(*s, step, want_trace, sim);
+      costs_ptr = lower_and_simulate(*s, step, !c.trace.empty(), sim);
     } catch (const ProgramTooLarge& e) {
       const std::string why = fmt::format(
           "its program grows past {} ops, more than --memory-limit {:.3g} GB holds (~{:.0f} bytes per op); lower "
@@ -251,6 +255,7 @@ StudyResult run_study(const StudyConfig& c) {
     out.critical = critical_path(p, *sim.matching, *sim.timeline, topo);
     out.tokens_per_s = static_cast<double>(r.workload.total_tokens()) / out.metrics.step_time_s;
     sim.flops = costs.op_flops();
+    if (!c.timeline.empty()) sim.bytes = costs.op_bytes();
     double flops = 0;
     for (double f : sim.flops) flops += f;
     out.flops_per_rank = flops / sp;
@@ -261,7 +266,36 @@ StudyResult run_study(const StudyConfig& c) {
   if (std::all_of(r.outcomes.begin(), r.outcomes.end(), [](const auto& o) { return o.skipped.has_value(); }))
     throw InputError("--strategy all", "no strategy can run this study; first: " + r.outcomes.front().strategy +
                                            ": " + *r.outcomes.front().skipped);
-  if (want_trace && best) {
+  if (want_trace && best && !c.timeline.empty()) {
+    TimelineFile t;
+    t.source = "predicted";
+    t.mode = "simulated";
+    t.spsim_version = SPSIM_VERSION;
+    t.study = study_config_json(c, best->outcome.strategy);
+    t.strategy = best->outcome.strategy;
+    t.title = fmt::format("{} {} {} P={} on {}", best->outcome.strategy, model.name, r.workload.describe(), sp,
+                          r.topology_name);
+    for (RankId rk = 0; rk < sp; ++rk) t.devices.push_back(topo.device_name(best->timeline->placement[rk]));
+    t.device_type = topo.device_type(best->timeline->placement[0]);
+    t.network_model = best->timeline->network_model;
+    t.step_ns = std::llround(best->timeline->makespan_s * 1e9);
+    const Program& p = *best->program;
+    for (std::size_t i = 0; i < p.num_ops(); ++i) {
+      const OpId id = op_id(i);
+      TimelineOpRecord rec = timeline_record(p, id);
+      rec.start_ns = std::llround(best->timeline->at(id).start_s * 1e9);
+      rec.end_ns = std::max<std::int64_t>(rec.start_ns, std::llround(best->timeline->at(id).end_s * 1e9));
+      rec.bytes = best->bytes[i];
+      rec.flops = best->flops[i];
+      rec.kernel = op_kind_info(p.op(id).kind).category == OpCategory::kComm ? best->timeline->network_model : "roofline";
+      t.ops.push_back(std::move(rec));
+    }
+    std::ostringstream text;
+    write_timeline_file(t, text);
+    cli::write_output_file("--timeline", c.timeline, text.str());
+    r.traced = best->outcome.strategy;
+  }
+  if (want_trace && best && !c.trace.empty()) {
     std::ofstream f(c.trace);
     if (!f) throw InputError("--trace", "cannot write '" + c.trace + "'");
     TraceOptions topt;
@@ -293,6 +327,56 @@ std::string top_label(const CriticalPath& cp, double step) {
 }
 
 }  // namespace
+
+nlohmann::ordered_json study_config_json(const StudyConfig& c, std::string_view strategy) {
+  nlohmann::ordered_json j;
+  // A setting only some strategies take is recorded for those alone, so the
+  // file is a valid --config of this strategy.
+  auto add = [&](std::string_view name, auto value) {
+    const cli::SettingSpec* spec = cli::find_setting(name);
+    if (spec && !spec->strategies.empty()) {
+      bool used = false;
+      for (std::size_t b = 0; b < spec->strategies.size();) {
+        const std::size_t e = std::min(spec->strategies.find(',', b), spec->strategies.size());
+        used = used || spec->strategies.substr(b, e - b) == strategy;
+        b = e + 1;
+      }
+      if (!used) return;
+    }
+    j[std::string(name)] = value;
+  };
+  if (c.model_file.empty()) add("model", c.model);
+  else add("model-file", c.model_file);
+  if (c.seqlens.empty()) {
+    add("seq", c.seq);
+    add("batch", c.batch);
+  } else {
+    add("seqlens", c.seqlens);
+  }
+  add("strategy", std::string(strategy));
+  if (c.sp) add("sp", *c.sp);
+  if (c.topology_file.empty()) {
+    add("topology", c.topology);
+    add("nodes", c.nodes);
+  } else {
+    add("topology-file", c.topology_file);
+  }
+  add("pass", c.pass);
+  if (c.layers) add("layers", *c.layers);
+  add("scope", c.scope);
+  add("recompute", c.recompute);
+  add("loss-chunks", c.loss_chunks);
+  add("network", c.network);
+  add("dtype", c.dtype);
+  if (c.ulysses_degree) add("ulysses-degree", *c.ulysses_degree);
+  if (c.window) add("window", *c.window);
+  add("ring-bwd", c.ring_bwd);
+  add("zero-stage", c.zero_stage);
+  if (!c.device_profile.empty()) add("device-profile", c.device_profile);
+  if (!c.link_params.empty()) add("link-params", c.link_params);
+  if (!c.calibration.empty()) add("calibration", c.calibration);
+  return j;
+}
 
 void print_study(const StudyResult& r, std::ostream& os) {
   const StudyConfig& c = r.config;
@@ -348,7 +432,8 @@ void print_study(const StudyResult& r, std::ostream& os) {
     os << "padding tokens (each sequence padded to the multiple the strategy shards by; masked, but stored, "
           "sent and run through the dense layers): "
        << padded << "\n";
-  if (r.traced) os << fmt::format("trace of {} written to {}\n", *r.traced, c.trace);
+  if (r.traced && !c.trace.empty()) os << fmt::format("trace of {} written to {}\n", *r.traced, c.trace);
+  if (r.traced && !c.timeline.empty()) os << fmt::format("timeline of {} written to {}\n", *r.traced, c.timeline);
   if (!c.json.empty()) os << fmt::format("metrics written to {}\n", c.json);
 }
 

@@ -4,6 +4,8 @@
 // What `spsim run` prints and writes; also usable from tests and other tools.
 
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <string_view>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -48,6 +50,7 @@ struct StudyConfig {
   std::string calibration;                 // a calibration profile (spsim calibrate; costmodel/calibration_profile.h)
   std::string json;                        // write metrics here
   std::string trace;                       // write a Chrome trace here
+  std::string timeline;                    // write the Timeline file here (traces/timeline_file.h)
   std::vector<std::uint32_t> trace_ranks;  // limit the trace (empty: all)
   std::vector<std::uint32_t> trace_layers;
   // Refuse a strategy whose program and simulation would need more host
@@ -78,7 +81,7 @@ struct StudyResult {
   std::uint32_t layers = 0, model_layers = 0;
   std::string topology_name;
   std::vector<StrategyOutcome> outcomes;
-  std::optional<std::string> traced;  // the strategy whose trace was written
+  std::optional<std::string> traced;  // the strategy whose trace / timeline was written
   std::string calibration_note;       // which calibration is in force ("" for none)
 
   // True when fewer layers than the model's were simulated, so the peak
@@ -89,6 +92,11 @@ struct StudyResult {
 // Runs the study; throws InputError for bad configuration. Writes the JSON and
 // trace files the config names.
 StudyResult run_study(const StudyConfig& config);
+
+// The settings that define the study (every one but the output files), as
+// the keys of a --config file, for `strategy` (settings other strategies use
+// are left out): what a Timeline file records as its "study".
+nlohmann::ordered_json study_config_json(const StudyConfig& config, std::string_view strategy);
 
 // The readable table `spsim run` prints.
 void print_study(const StudyResult& result, std::ostream& out);

@@ -110,10 +110,7 @@ class Writer {
     const OpTiming& t = in_.timeline.at(id);
     const auto ts = to_ns(t.start_s), te = to_ns(t.end_s), tr = to_ns(t.ready_s);
     const OpCategory cat = op_kind_info(o.kind).category;
-    std::string name(op_kind_name(o.kind));
-    if (o.kind == OpKind::kSend) name = fmt::format("send -> {}", o.peer);
-    if (o.kind == OpKind::kRecv) name = fmt::format("recv <- {}", o.peer);
-    if (o.kind == OpKind::kCollective) name = std::string(collective_kind_name(CollectiveSpec::decode(o.tag).kind));
+    const std::string name = p.op_label(id);
     const auto P = pid(dev_of(o.rank));
     const auto T = tid(o.rank, idx(o.stream));
     if (cat == OpCategory::kComm && ts > tr)
