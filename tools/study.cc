@@ -80,11 +80,9 @@ struct Simulated {
 
 }  // namespace
 
-StudyResult run_study(const StudyConfig& c) {
-  StudyResult r;
-  r.config = c;
-  const ModelSpec model = c.model_file.empty() ? find_model(c.model) : load_model_file(c.model_file);
-  r.model_name = model.name;
+StudySetup setup_study(const StudyConfig& c) {
+  StudySetup u{c.model_file.empty() ? find_model(c.model) : load_model_file(c.model_file), make_topology(c), {}, 0,
+               0, Scope::kModel, Recompute::kNone, RingBackward::kRingFlashAttn, {}};
   const auto dtype = parse_dtype(c.dtype);
   if (!dtype) throw InputError("--dtype", "expected fp16, bf16, fp32 or fp64, got '" + c.dtype + "'");
   std::vector<std::int64_t> lens = c.seqlens;
@@ -92,31 +90,64 @@ StudyResult run_study(const StudyConfig& c) {
     if (c.batch == 0) throw InputError("--batch", "must be at least 1");
     lens.assign(c.batch, c.seq);
   }
-  r.workload = model_workload(model, lens, *dtype, parse_pass(c.pass));
-  validate_workload(r.workload);
+  u.workload = model_workload(u.model, lens, *dtype, parse_pass(c.pass));
+  validate_workload(u.workload);
   if (c.zero_stage > 3) throw InputError("--zero-stage", "expected 0, 1, 2 or 3");
   const std::optional<Scope> scope = parse_scope(c.scope);
   if (!scope) throw InputError("--scope", "expected model or attention, got '" + c.scope + "'");
-  r.scope = *scope;
+  u.scope = *scope;
   const std::optional<Recompute> recompute = parse_recompute(c.recompute);
   if (!recompute) throw InputError("--recompute", "expected none, selective or full, got '" + c.recompute + "'");
-  if (*recompute != Recompute::kNone && r.scope == Scope::kAttention)
+  if (*recompute != Recompute::kNone && u.scope == Scope::kAttention)
     throw InputError("--recompute", "recomputes layers of the whole model; --scope attention has none");
-  r.recompute = *recompute;
+  u.recompute = *recompute;
   const std::optional<RingBackward> ring_bwd = parse_ring_backward(c.ring_bwd);
   if (!ring_bwd)
     throw InputError("--ring-bwd", "expected ring-flash-attn or transformer-engine, got '" + c.ring_bwd + "'");
-  const Topology topo = make_topology(c);
+  u.ring_bwd = *ring_bwd;
+  u.sp = c.sp.value_or(u.topology.num_devices());
+  if (u.sp == 0 || u.sp > u.topology.num_devices())
+    throw InputError("--sp", "must be in 1.." + std::to_string(u.topology.num_devices()) + " (devices of " +
+                                 u.topology.name() + "), got " + std::to_string(u.sp));
+  u.layers = c.layers.value_or(u.model.layers);
+  if (u.layers == 0 || u.layers > u.model.layers)
+    throw InputError("--layers", "must be in 1.." + std::to_string(u.model.layers) + " for " + u.model.name);
+  if (c.strategy == "all") {
+    u.chosen.assign(all_strategies().begin(), all_strategies().end());
+  } else if (const Strategy* s = find_strategy(c.strategy)) {
+    u.chosen.push_back(s);
+  } else {
+    throw InputError("--strategy", "unknown strategy '" + c.strategy + "'; expected all or one of: " + strategy_names());
+  }
+  return u;
+}
+
+StrategyOptions StudySetup::options(const StudyConfig& c) const {
+  StrategyOptions opt(sp, c.ulysses_degree, c.window);
+  opt.ring_backward = ring_bwd;
+  opt.max_ops = static_cast<std::size_t>(c.memory_limit_bytes / kStudyBytesPerOp);
+  return opt;
+}
+
+ModelStep StudySetup::step(const StudyConfig& c) const {
+  return ModelStep{model, workload, options(c), layers, scope, recompute, c.loss_chunks};
+}
+
+StudyResult run_study(const StudyConfig& c) {
+  StudyResult r;
+  r.config = c;
+  const StudySetup setup = setup_study(c);
+  const ModelSpec& model = setup.model;
+  const Topology& topo = setup.topology;
+  const std::uint32_t sp = setup.sp;
+  r.model_name = model.name;
+  r.workload = setup.workload;
+  r.scope = setup.scope;
+  r.recompute = setup.recompute;
   r.topology_name = topo.name();
-  const std::uint32_t sp = c.sp.value_or(topo.num_devices());
-  if (sp == 0 || sp > topo.num_devices())
-    throw InputError("--sp", "must be in 1.." + std::to_string(topo.num_devices()) + " (devices of " + topo.name() +
-                                 "), got " + std::to_string(sp));
   r.sp = sp;
   r.model_layers = model.layers;
-  r.layers = c.layers.value_or(model.layers);
-  if (r.layers == 0 || r.layers > model.layers)
-    throw InputError("--layers", "must be in 1.." + std::to_string(model.layers) + " for " + model.name);
+  r.layers = setup.layers;
   // Validate the network name before any work.
   // The topology's own link parameters (a topology file's "link_params"),
   // then the study's (--link-params) on top.
@@ -151,14 +182,7 @@ StudyResult run_study(const StudyConfig& c) {
     overrides[calibration->device_type] = *calibration->device;
   }
 
-  std::vector<const Strategy*> chosen;
-  if (c.strategy == "all") {
-    chosen.assign(all_strategies().begin(), all_strategies().end());
-  } else if (const Strategy* s = find_strategy(c.strategy)) {
-    chosen.push_back(s);
-  } else {
-    throw InputError("--strategy", "unknown strategy '" + c.strategy + "'; expected all or one of: " + strategy_names());
-  }
+  const std::vector<const Strategy*>& chosen = setup.chosen;
 
   StaticMemoryInputs smi;
   smi.parameters = static_cast<double>(model.parameter_count());
@@ -191,10 +215,8 @@ StudyResult run_study(const StudyConfig& c) {
     StrategyOutcome& out = sim.outcome;
     out.strategy = std::string(s->name());
     out.static_bytes = static_bytes;
-    StrategyOptions opt(sp, c.ulysses_degree, c.window);
-    opt.ring_backward = *ring_bwd;
-    opt.max_ops = static_cast<std::size_t>(c.memory_limit_bytes / kStudyBytesPerOp);
-    const ModelStep step{model, r.workload, opt, r.layers, r.scope, r.recompute, c.loss_chunks};
+    const StrategyOptions opt = setup.options(c);
+    const ModelStep step = setup.step(c);
     if (auto why = refuse_model_step(*s, step)) {
       if (chosen.size() == 1) throw InputError("--strategy " + out.strategy, *why);
       out.skipped = *why;

@@ -17,7 +17,9 @@
 #include "sim/metrics.h"
 #include "program/program.h"
 #include "sim/timeline.h"
+#include "strategies/model.h"
 #include "strategies/model_program.h"
+#include "strategies/strategy.h"
 #include "strategies/workload.h"
 #include "topology/topology.h"
 
@@ -88,6 +90,27 @@ struct StudyResult {
   // memory is extrapolated to the whole depth (run_study).
   bool extrapolates_depth() const { return layers < model_layers && scope == Scope::kModel; }
 };
+
+// A study's settings resolved and checked: the model, the workload, the
+// cluster, the SP degree, the depth and the strategies chosen. What `spsim
+// run` simulates and `spsim replay` runs on GPUs.
+struct StudySetup {
+  ModelSpec model;
+  Topology topology;
+  Workload workload;
+  std::uint32_t sp = 0, layers = 0;
+  Scope scope = Scope::kModel;
+  Recompute recompute = Recompute::kNone;
+  RingBackward ring_bwd = RingBackward::kRingFlashAttn;
+  std::vector<const Strategy*> chosen;
+
+  // The options and the step of every chosen strategy.
+  StrategyOptions options(const StudyConfig& config) const;
+  ModelStep step(const StudyConfig& config) const;
+};
+
+// Throws InputError naming the setting that is wrong.
+StudySetup setup_study(const StudyConfig& config);
 
 // Runs the study; throws InputError for bad configuration. Writes the JSON and
 // trace files the config names.
