@@ -3,8 +3,6 @@
 // files, with or without a profile, and report the errors).
 #include <fmt/core.h>
 
-#include <cstdlib>
-#include <ctime>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -70,23 +68,6 @@ std::vector<std::string> split_list(const std::string& s) {
   while (std::getline(in, item, ','))
     if (!item.empty()) out.push_back(item);
   return out;
-}
-
-// The profile's date: SOURCE_DATE_EPOCH when set (reproducible builds'
-// convention, so outputs can be byte-identical), else today (UTC).
-std::string creation_date() {
-  std::time_t t = std::time(nullptr);
-  if (const char* e = std::getenv("SOURCE_DATE_EPOCH")) {
-    char* end = nullptr;
-    const long long v = std::strtoll(e, &end, 10);
-    if (end == e || *end != '\0' || v < 0) throw InputError("SOURCE_DATE_EPOCH", "seconds since 1970 (an integer >= 0)");
-    t = static_cast<std::time_t>(v);
-  }
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
 }
 
 std::string pct(double x) { return fmt::format("{:.1f}%", 100 * x); }

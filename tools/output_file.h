@@ -13,4 +13,9 @@ namespace spsim::cli {
 // InputError(flag, "could not write all of '<path>' (is the device full?)").
 void write_output_file(const std::string& flag, const std::string& path, const std::string& text);
 
+// The date an output file records ("2026-12-01"): SOURCE_DATE_EPOCH when set
+// (reproducible builds' convention, so outputs can be byte-identical), else
+// today (UTC). Throws InputError for a SOURCE_DATE_EPOCH that is not seconds.
+std::string creation_date();
+
 }  // namespace spsim::cli

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
+#include <tuple>
 #include <unordered_map>
 
 #include "program/op_graph.h"
@@ -319,37 +321,40 @@ std::vector<std::uint32_t> score_column_rows(const Program& p, BufferId scores, 
 std::vector<double> replay_memory_bytes(const Program& p, const CommMatching& m) {
   std::vector<double> bytes(p.num_ranks(), 0.0);
   for (std::size_t i = 0; i < p.num_buffers(); ++i) {
-    const BufferId b = buffer_id(i);
-    const Buffer& buf = p.buffer(b);
+    const Buffer& buf = p.buffer(buffer_id(i));
     if (buf.parent) continue;
     bytes[buf.rank] += static_cast<double>(buf.bytes());
     // Positions (seq 4 B + pos 8 B per row) of token buffers.
     if (buf.layout) bytes[buf.rank] += 12.0 * buf.rows;
   }
-  // The largest per-op scratch of each rank: staging of a collective, a row
-  // map, Dense weights (and the weight gradient of DenseBwd).
-  std::vector<double> scratch(p.num_ranks(), 0.0);
+  // Per op: the staging of a collective, its row maps; per distinct Dense
+  // matrix its weights; the largest weight gradient of a DenseBwd.
+  std::set<std::tuple<RankId, std::uint32_t, std::uint64_t, std::uint64_t>> weights;
+  std::vector<double> dw(p.num_ranks(), 0.0);
   for (std::size_t i = 0; i < p.num_ops(); ++i) {
     const OpId id = op_id(i);
     const Op& o = p.op(id);
-    double need = 0;
     const auto ops = p.operands(id);
     if (o.kind == OpKind::kCollective) {
       const CollectivePacking c = collective_packing(p, m, id);
       const Buffer& in = p.buffer(ops[0]);
       const double eb = dtype_bytes(in.dtype);
-      if (c.send_staged) need += eb * static_cast<double>(c.send_part_elements(in.cols)) * c.parts;
-      if (c.recv_staged) need += eb * static_cast<double>(c.recv_part_elements(in.cols)) * c.parts;
+      // Staged sides, and a reduction's sum (emulated mode sums into a temporary).
+      bytes[o.rank] += eb * static_cast<double>(c.send_part_elements(in.cols)) * c.parts;
+      bytes[o.rank] += eb * static_cast<double>(c.recv_part_elements(in.cols)) * c.parts;
     } else if (o.kind == OpKind::kDense || o.kind == OpKind::kDenseBwd) {
       const Buffer& in = p.buffer(ops[0]);
       const Buffer& out = p.buffer(ops[1]);  // Dense: out; DenseBwd: dout (both have the out features)
-      const double w = static_cast<double>(std::uint64_t{in.heads} * in.cols) * out.heads * out.cols;
-      need = w * dtype_bytes(in.dtype) * (o.kind == OpKind::kDenseBwd ? 2 : 1);
+      const std::uint64_t k = std::uint64_t{in.heads} * in.cols, n = std::uint64_t{out.heads} * out.cols;
+      const double w = static_cast<double>(k * n) * dtype_bytes(in.dtype);
+      if (weights.emplace(o.rank, o.tag, n, k).second) bytes[o.rank] += w;
+      if (o.kind == OpKind::kDenseBwd) dw[o.rank] = std::max(dw[o.rank], w);
+    } else if (o.kind == OpKind::kCopy || o.kind == OpKind::kAccumulate || o.kind == OpKind::kLinStateSum ||
+               (o.kind >= OpKind::kRsaScores && o.kind <= OpKind::kRsaDVFull)) {
+      for (BufferId b : ops) bytes[o.rank] += 4.0 * std::max(p.buffer(b).rows, p.buffer(b).cols);
     }
-    for (BufferId b : ops) need = std::max(need, 4.0 * p.buffer(b).rows);  // a row map
-    scratch[o.rank] = std::max(scratch[o.rank], need);
   }
-  for (RankId r = 0; r < p.num_ranks(); ++r) bytes[r] += scratch[r];
+  for (RankId r = 0; r < p.num_ranks(); ++r) bytes[r] += dw[r];
   return bytes;
 }
 

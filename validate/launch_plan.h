@@ -129,9 +129,10 @@ std::vector<std::uint32_t> score_columns(const Program& program, BufferId scores
 //   position, or 0xffffffff when `full` has none.
 std::vector<std::uint32_t> score_column_rows(const Program& program, BufferId scores, BufferId full);
 
-// Device memory a replay needs on each rank: its root buffers, plus the
-// largest staging arrays and the position / row-map arrays (an upper bound:
-// what the executor allocates), in bytes.
+// Device memory a replay needs on each rank, in bytes: its root buffers and
+// their positions, every collective's staging (both sides, whether staged or
+// not: an upper bound), every row map, the weights of each distinct Dense
+// matrix and the largest weight gradient — what the CUDA executor allocates.
 std::vector<double> replay_memory_bytes(const Program& program, const CommMatching& matching);
 
 }  // namespace spsim

@@ -44,7 +44,7 @@ double verify_memory_bytes(const Program& program, const Workload& w, AttentionK
 }
 
 VerifyReport verify_program(const Program& program, const Workload& w, const VerifyOptions& opt,
-                            AttentionKind kind) {
+                            AttentionKind kind, const ProgramRunner& run) {
   const CommMatching matching = check_program(program);
   TensorMap inputs;
   // Distinct, reproducible data per tensor.
@@ -61,7 +61,8 @@ VerifyReport verify_program(const Program& program, const Workload& w, const Ver
   const ReferenceInputs ref_in{inputs.at(Tensor::kQ), inputs.at(Tensor::kK), inputs.at(Tensor::kV),
                                w.backward() ? &inputs.at(Tensor::kDOut) : nullptr, w.causal};
   const Expected ref = reference_of(kind, ref_in);
-  const TensorMap got = run_on_host(program, matching, inputs, HostRunOptions{opt.seed});
+  const TensorMap got =
+      run ? run(program, matching, inputs) : run_on_host(program, matching, inputs, HostRunOptions{opt.seed});
 
   VerifyReport report;
   report.ops = program.num_ops();

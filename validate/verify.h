@@ -5,11 +5,15 @@
 // the errors.
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "program/comm_matching.h"
 #include "program/program.h"
 #include "strategies/strategy.h"
+#include "validate/global_tensor.h"
 
 namespace spsim {
 
@@ -43,12 +47,19 @@ struct VerifyReport {
 VerifyReport verify_strategy(const Strategy& strategy, const Workload& workload,
                              const StrategyOptions& options, const VerifyOptions& verify = {});
 
+// Runs a Program on global input tensors and returns its output tensors:
+// the host executor (run_on_host) unless another executor is given (the CUDA
+// replay's numerics check).
+using ProgramRunner =
+    std::function<std::map<Tensor, GlobalTensor>(const Program&, const CommMatching&, const std::map<Tensor, GlobalTensor>&)>;
+
 // Runs an already-lowered single-layer attention Program (as lower_attention
 // builds) against the reference of `kind`; used by verify_strategy (with the
 // strategy's attention_kind) and by tests that mutate Programs. A linear
-// Program must not bind an lse output (ProgramError).
+// Program must not bind an lse output (ProgramError). `run` executes it
+// (empty: the host executor with the seed's order).
 VerifyReport verify_program(const Program& program, const Workload& workload,
                             const VerifyOptions& verify = {},
-                            AttentionKind kind = AttentionKind::kSoftmax);
+                            AttentionKind kind = AttentionKind::kSoftmax, const ProgramRunner& run = {});
 
 }  // namespace spsim
