@@ -25,5 +25,6 @@ CommandAction add_run_command(CLI::App& app);
 CommandAction add_plan_command(CLI::App& app);
 CommandAction add_calibrate_command(CLI::App& app);
 CommandAction add_compare_command(CLI::App& app);
+CommandAction add_replay_command(CLI::App& app);
 
 }  // namespace spsim::cli

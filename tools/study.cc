@@ -293,7 +293,7 @@ StudyResult run_study(const StudyConfig& c) {
     t.source = "predicted";
     t.mode = "simulated";
     t.spsim_version = SPSIM_VERSION;
-    t.study = study_config_json(c, best->outcome.strategy);
+    t.study = nlohmann::json::parse(study_config_json(c, best->outcome.strategy).dump());
     t.strategy = best->outcome.strategy;
     t.title = fmt::format("{} {} {} P={} on {}", best->outcome.strategy, model.name, r.workload.describe(), sp,
                           r.topology_name);

@@ -119,7 +119,7 @@ TimelineFile parse_timeline_file(std::string_view text, const std::string& where
   if (j.contains("created")) t.created = json_need_string(j, "created", where, "");
   const auto& study = json_need(j, "study", where, "");
   if (!study.is_object()) throw InputError(json_key_at(where, "study"), "an object (the study's settings)");
-  t.study = Json::parse(study.dump());
+  t.study = study;
   t.strategy = json_need_string(j, "strategy", where, "");
   t.title = json_need_string(j, "title", where, "");
   for (const auto& d : json_need_array(j, "devices", where, "")) {

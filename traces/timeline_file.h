@@ -58,7 +58,7 @@ struct TimelineFile {
   std::string mode = "simulated";
   std::string spsim_version;
   std::string created;  // measured only
-  nlohmann::ordered_json study = nlohmann::ordered_json::object();
+  nlohmann::json study = nlohmann::json::object();  // keys sorted (written in that order)
   std::string strategy, title;
   std::vector<std::string> devices;
   std::string device_type, network_model;

@@ -53,6 +53,8 @@ class ReplayUnavailable : public std::runtime_error {
 // Why this build and machine cannot replay ("spsim was built without CUDA",
 // "no CUDA device: ..."), or nullopt when they can.
 std::optional<std::string> replay_unavailable_reason();
+// CUDA devices of this machine (0 without CUDA or without a GPU).
+std::uint32_t cuda_device_count();
 
 struct ReplayOptions {
   ReplayMode mode = ReplayMode::kEmulated;

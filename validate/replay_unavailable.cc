@@ -10,6 +10,8 @@ std::optional<std::string> replay_unavailable_reason() {
       "NCCL)");
 }
 
+std::uint32_t cuda_device_count() { return 0; }
+
 ReplayResult replay_program(const Program&, const CommMatching&, const ReplayOptions&) {
   throw ReplayUnavailable(*replay_unavailable_reason());
 }

@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +13,7 @@
 #include <sstream>
 
 #include "program/input_error.h"
+#include "traces/timeline_file.h"
 
 namespace spsim {
 namespace {
@@ -131,6 +133,38 @@ TEST_CASE("--link-params overrides the topology's link classes for one study") {
   }
   c.link_params = file.string();
   CHECK(run_study(c).outcomes[0].metrics.step_time_s > 1.2 * base);
+}
+
+TEST_CASE("run --timeline writes every op of the fastest strategy, its step and a study that lowers again") {
+  StudyConfig c = small("all");
+  c.scope = "attention";
+  c.layers = 1;
+  c.timeline = temp_file("timeline.json").string();
+  const StudyResult r = run_study(c);
+  REQUIRE(r.traced);
+  const TimelineFile t = parse_timeline_file(slurp(c.timeline), c.timeline);
+  CHECK(t.source == "predicted");
+  CHECK(t.created.empty());  // no date: the same input gives the same bytes
+  CHECK(t.strategy == *r.traced);
+  const auto best = std::find_if(r.outcomes.begin(), r.outcomes.end(), [&](const auto& o) { return o.strategy == *r.traced; });
+  REQUIRE(best != r.outcomes.end());
+  CHECK(t.ops.size() == best->ops);
+  REQUIRE(t.step_ns);
+  CHECK(static_cast<double>(*t.step_ns) == doctest::Approx(best->metrics.step_time_s * 1e9).epsilon(1e-6));
+  std::int64_t last_end = 0;
+  for (const auto& op : t.ops) last_end = std::max(last_end, op.end_ns);
+  CHECK(last_end <= *t.step_ns + 1);
+  // The recorded study is a valid config of that one strategy: running it
+  // again gives the same step.
+  StudyConfig again;
+  again.model = t.study.at("model");
+  again.seq = t.study.at("seq");
+  again.batch = t.study.at("batch");
+  again.strategy = t.study.at("strategy");
+  again.layers = t.study.at("layers").get<std::uint32_t>();
+  again.scope = t.study.at("scope");
+  CHECK(!t.study.contains("ulysses-degree"));
+  CHECK(run_study(again).outcomes[0].metrics.step_time_s == best->metrics.step_time_s);
 }
 
 }  // namespace

@@ -876,6 +876,11 @@ std::optional<std::string> replay_unavailable_reason() {
   return std::nullopt;
 }
 
+std::uint32_t cuda_device_count() {
+  int count = 0;
+  return cudaGetDeviceCount(&count) == cudaSuccess && count > 0 ? static_cast<std::uint32_t>(count) : 0;
+}
+
 ReplayResult replay_program(const Program& program, const CommMatching& matching, const ReplayOptions& options) {
   if (const auto why = replay_unavailable_reason()) throw ReplayUnavailable(*why);
   Replayer r(program, matching, options);
