@@ -12,6 +12,9 @@
 #include "program/memory_limit.h"
 #include "tools/cli_common.h"
 #include "tools/output_file.h"
+#include "tools/run_settings.h"
+#include "tools/study.h"
+#include "strategies/model_program.h"
 #include "tools/settings.h"
 #include "topology/cluster.h"
 #include "topology/topology_json.h"
@@ -55,9 +58,23 @@ const DeviceProfile& measured_device(const MeasuredArgs& a, const std::string& k
   }
 }
 
+// The Program a Timeline file's study lowers to (its op ids are the file's).
+std::shared_ptr<const Program> timeline_program(const TimelineFile& t, const std::string& path) {
+  const StudyConfig c = study_config_from_json(t.study.dump(), path + ": key 'study'");
+  const StudySetup setup = setup_study(c);
+  const Strategy& strategy = *setup.chosen.front();
+  const ModelStep step = setup.step(c);
+  if (auto why = refuse_model_step(strategy, step)) throw InputError(path + ": key 'study'", *why);
+  return std::make_shared<const Program>(lower_model_step(strategy, step));
+}
+
 std::vector<MeasuredFile> read_inputs(const std::vector<std::string>& paths) {
   std::vector<MeasuredFile> files;
-  for (const auto& p : paths) files.push_back(read_measured_file(p));
+  for (const auto& p : paths) {
+    MeasuredFile f = read_measured_file(p);
+    if (f.timeline) f.points = timeline_points(*f.timeline, timeline_program(*f.timeline, p), f.points.file);
+    files.push_back(std::move(f));
+  }
   return files;
 }
 
@@ -196,6 +213,22 @@ int run_compare(const MeasuredArgs& a, const Settings& s) {
     jgroups.push_back({{"file", k.file}, {"group", k.group}, {"fitted", k.fitted}, {"points", st.n},
                        {"median_rel_error", st.median}, {"p90_rel_error", st.p90}, {"max_rel_error", st.max}});
   }
+  // The step of each Timeline file: its study simulated again (with the
+  // calibration given), against the measured median step.
+  nlohmann::ordered_json jsteps = nlohmann::ordered_json::array();
+  for (const auto& f : files) {
+    if (!f.timeline || !f.timeline->step_ns) continue;
+    StudyConfig c = study_config_from_json(f.timeline->study.dump(), f.path + ": key 'study'");
+    if (!a.calibration.empty()) c.calibration = a.calibration;
+    const double predicted_step = run_study(c).outcomes.at(0).metrics.step_time_s;
+    const double measured_step = static_cast<double>(*f.timeline->step_ns) * 1e-9;
+    const double err = std::abs(predicted_step - measured_step) / measured_step;
+    fmt::print("{:<56} {:<18} {:<12} measured {:.3f} ms, predicted {:.3f} ms: {} ({} {}, {})\n", f.points.file, "step",
+               "whole run", measured_step * 1e3, predicted_step * 1e3, pct(err), f.timeline->source, f.timeline->mode,
+               f.timeline->device_type);
+    jsteps.push_back({{"file", f.points.file}, {"measured_s", measured_step}, {"predicted_s", predicted_step},
+                      {"rel_error", err}, {"mode", f.timeline->mode}});
+  }
   nlohmann::ordered_json jskipped = nlohmann::ordered_json::object();
   for (const auto& f : files) {
     for (const auto& [why, n] : f.points.skipped) fmt::print("  {}: not predicted: {} {}\n", f.points.file, n, why);
@@ -226,6 +259,7 @@ int run_compare(const MeasuredArgs& a, const Settings& s) {
     j["device"] = device_key;
     j["network_model"] = a.network;
     j["groups"] = jgroups;
+    j["steps"] = jsteps;
     j["points"] = nlohmann::ordered_json::array();
     for (const auto& p : predicted)
       j["points"].push_back({{"file", p.point->file},

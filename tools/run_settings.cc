@@ -15,4 +15,17 @@ void bind_run_settings(Settings& s, StudyConfig& c, double& memory_limit_gb) {
   s.bind("trace-ranks", c.trace_ranks).bind("trace-layers", c.trace_layers);
 }
 
+StudyConfig study_config_from_json(const std::string& text, const std::string& where) {
+  CLI::App app{"study"};
+  CLI::App* cmd = app.add_subcommand("run", "");
+  StudyConfig c;
+  double memory_limit_gb = c.memory_limit_bytes / 1e9;
+  Settings settings(*cmd, "run");
+  bind_run_settings(settings, c, memory_limit_gb);
+  settings.apply_config_text(text, where);
+  settings.check_used_by(c.strategy);
+  c.memory_limit_bytes = memory_limit_gb * 1e9;
+  return c;
+}
+
 }  // namespace spsim::cli

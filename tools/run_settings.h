@@ -11,4 +11,8 @@ namespace spsim::cli {
 // `memory_limit_gb`, which the caller copies into config.memory_limit_bytes.
 void bind_run_settings(Settings& settings, StudyConfig& config, double& memory_limit_gb);
 
+// The study a config document describes (a Timeline file's "study", keys as
+// in a --config file), with the same validation; `where` names it in errors.
+StudyConfig study_config_from_json(const std::string& text, const std::string& where);
+
 }  // namespace spsim::cli

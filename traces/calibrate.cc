@@ -398,7 +398,7 @@ CalibrationOutcome calibrate(const std::vector<PointSet>& sets, const Calibratio
     std::set<std::string> groups;
     for (const auto& p : set.points) {
       if (!selected(p.group) || p.index >= fitted_count(sizes.at({p.file, p.group}), options.fraction)) continue;
-      if (set.trace && p.kind == PointKind::kCommunication) {
+      if (set.comm_includes_waiting && p.kind == PointKind::kCommunication) {
         ++profiler_comm;  // fitted only when asked for by name (see the header)
         if (options.groups.empty()) continue;
       }
@@ -417,14 +417,14 @@ CalibrationOutcome calibrate(const std::vector<PointSet>& sets, const Calibratio
   }
   if (profiler_comm > 0 && !options.groups.empty())
     prof.not_fitted.push_back(fmt::format(
-        "caution: the links were fitted to {} NCCL kernels of profiler traces, as --fit asked; a rank's kernel lasts "
-        "until its peers arrive, so what was fitted is waiting plus transfer",
+        "caution: the links were fitted to {} communication ops of profiler traces or replays, as --fit asked; a rank's "
+        "op lasts until its peers arrive, so what was fitted is waiting plus transfer",
         profiler_comm));
   else if (profiler_comm > 0)
     prof.not_fitted.push_back(fmt::format(
-        "links from {} NCCL kernels of profiler traces: a rank's kernel lasts until its peers arrive, so its duration "
-        "is waiting plus transfer (links are fitted from nccl-tests; name the group in --fit to fit them anyway; compare "
-        "predicts them)",
+        "links from {} communication ops of profiler traces or replays: a rank's op lasts until its peers arrive, so its "
+        "duration is waiting plus transfer (links are fitted from nccl-tests; name the group in --fit to fit them "
+        "anyway; compare predicts them)",
         profiler_comm));
   if (comm.empty() && kernels.empty() && traces.empty())
     throw InputError("calibrate", "nothing to fit: the inputs have no predictable points in the selected groups");

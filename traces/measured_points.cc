@@ -48,7 +48,12 @@ MeasuredFile read_measured_file(const std::string& path) {
   const bool kineto = gzip || (first != std::string::npos && bytes[first] == '{' &&
                                bytes.find("\"traceEvents\"") != std::string::npos);
   const std::string base = file_base_name(path);
-  if (kineto) {
+  if (!gzip && looks_like_timeline(bytes)) {
+    f.format = "spsim-timeline";
+    f.timeline = std::make_unique<TimelineFile>(parse_timeline_file(bytes, path));
+    f.points.file = base;
+    f.points.device_names = f.timeline->devices;
+  } else if (kineto) {
     f.format = "kineto";
     f.trace = std::make_unique<KinetoTrace>(parse_kineto_trace(gzip ? inflate_gzip(bytes, path) : bytes, path));
     f.points = kineto_points(*f.trace, base);
@@ -113,6 +118,7 @@ PointSet kineto_points(const KinetoTrace& trace, const std::string& file) {
   PointSet set;
   set.file = file;
   set.trace = &trace;
+  set.comm_includes_waiting = true;
   for (const auto& d : trace.devices)
     if (std::find(set.device_names.begin(), set.device_names.end(), d.name) == set.device_names.end())
       set.device_names.push_back(d.name);
@@ -197,6 +203,72 @@ PointSet kineto_points(const KinetoTrace& trace, const std::string& file) {
   return set;
 }
 
+PointSet timeline_points(const TimelineFile& t, std::shared_ptr<const Program> program, const std::string& file) {
+  PointSet set;
+  set.file = file;
+  set.device_names = t.devices;
+  set.comm_includes_waiting = true;
+  std::map<std::string, std::size_t> next_index;
+  for (std::size_t i = 0; i < t.ops.size(); ++i) {
+    const TimelineOpRecord& r = t.ops[i];
+    const std::string where = fmt::format("{}: key 'ops.{}'", file, i);
+    if (r.op >= program->num_ops())
+      throw InputError(where, fmt::format("an op of the study's Program, which has {} ops (was the file written by "
+                                          "another study or spsim version?)",
+                                          program->num_ops()));
+    const OpId id = op_id(r.op);
+    const Op& o = program->op(id);
+    if (op_kind_name(o.kind) != r.kind || o.rank != r.rank)
+      throw InputError(where, fmt::format("op {} of the study's Program is {} on rank {}, not {} on rank {} (was the "
+                                          "file written by another study or spsim version?)",
+                                          r.op, op_kind_name(o.kind), o.rank, r.kind, r.rank));
+    if (r.end_ns <= r.start_ns) {
+      set.skipped["ops measured as taking no time"] += 1;
+      continue;
+    }
+    MeasuredPoint p;
+    p.file = file;
+    p.group = r.label;
+    p.measured_s = r.seconds();
+    p.program = program;
+    p.op = id;
+    p.dtype = program->buffer(program->operands(id)[0]).dtype;
+    switch (o.kind) {
+      case OpKind::kAttnFwd: p.kind = PointKind::kAttentionFwd; break;
+      case OpKind::kAttnBwd: p.kind = PointKind::kAttentionBwd; break;
+      case OpKind::kDense:
+      case OpKind::kDenseBwd: p.kind = PointKind::kGemm; break;
+      case OpKind::kSend: {
+        p.kind = PointKind::kCommunication;
+        CommShape c;
+        c.ranks = 2;
+        for (BufferId b : program->operands(id)) c.bytes_per_member += static_cast<double>(program->buffer(b).bytes());
+        p.comm = c;
+        p.group = "send";
+        break;
+      }
+      case OpKind::kCollective: {
+        p.kind = PointKind::kCommunication;
+        CommShape c;
+        c.collective = CollectiveSpec::decode(o.tag).kind;
+        c.ranks = static_cast<std::uint32_t>(program->group(GroupId(o.peer)).size());
+        c.bytes_per_member = static_cast<double>(program->buffer(program->operands(id)[0]).bytes());
+        p.comm = c;
+        break;
+      }
+      default:
+        set.skipped[r.kind + " ops (not predicted alone)"] += 1;
+        continue;
+    }
+    const Buffer& b0 = program->buffer(program->operands(id)[0]);
+    p.label = fmt::format("op {} rank {} {} layer {} step {} [{}x{}x{}]", r.op, r.rank, r.label, r.layer, r.step, b0.rows,
+                          b0.heads, b0.cols);
+    p.index = next_index[p.group]++;
+    set.points.push_back(std::move(p));
+  }
+  return set;
+}
+
 namespace {
 
 Prediction predict_comm(const CommShape& c, const ModelContext& ctx) {
@@ -248,6 +320,7 @@ double kernel_seconds(const Program& program, OpId op, const DeviceProfile& devi
 }
 
 Prediction predict_kernel(const MeasuredPoint& p, const ModelContext& ctx) {
+  if (p.program) return {kernel_seconds(*p.program, p.op, ctx.device), std::nullopt};
   const std::string where = p.file + ": " + p.label;
   const DType dt = p.dtype;
   if (p.kind == PointKind::kGemm) {

@@ -25,6 +25,7 @@
 #include "topology/topology.h"
 #include "traces/kineto.h"
 #include "traces/nccl_tests.h"
+#include "traces/timeline_file.h"
 
 namespace spsim {
 
@@ -52,6 +53,11 @@ struct MeasuredPoint {
   std::optional<AttentionShape> attention;
   std::optional<GemmShape> gemm;
   DType dtype = DType::kBF16;
+  // Points of a Timeline file (a replay's ops): the op of the Program the
+  // file's study lowers to, predicted from that op itself (its exact buffers,
+  // layouts and mask) instead of a shape.
+  std::shared_ptr<const Program> program;
+  OpId op{};
 };
 
 struct PointSet {
@@ -60,18 +66,33 @@ struct PointSet {
   std::map<std::string, std::size_t> skipped;  // why something measured is not a point -> how many
   std::vector<std::string> device_names;       // as the file names the devices
   const KinetoTrace* trace = nullptr;          // Kineto only: the kernels (for the overlap fit); owned by the caller
+  // Kineto and Timeline files: a communication op lasts from when its rank
+  // reached it until its peers did and the data moved (waiting included), so
+  // links are not fitted to it unless asked by name.
+  bool comm_includes_waiting = false;
 };
 
 PointSet nccl_tests_points(const std::vector<NcclTestRun>& runs, const std::string& file);
 PointSet kineto_points(const KinetoTrace& trace, const std::string& file);
+// One point per measured op of a Timeline file that spsim predicts —
+// attention forward/backward ("attn_fwd", "attn_bwd"), GEMMs ("dense",
+// "dense_bwd"), point-to-point and collectives ("send", the collective's
+// name) — grouped by op label, against `program` (the Program the file's
+// study lowers to). Throws InputError naming the op when the file does not
+// match the program (another study or spsim version).
+PointSet timeline_points(const TimelineFile& timeline, std::shared_ptr<const Program> program,
+                         const std::string& file);
 
-// A measured file read whole: nccl-tests output (text or -J JSON) or a Kineto
-// trace (JSON, plain or gzip), told apart by content, not by name.
+// A measured file read whole: nccl-tests output (text or -J JSON), a Kineto
+// trace (JSON, plain or gzip) or a Timeline file (spsim replay), told apart
+// by content, not by name. A Timeline's points need its study lowered
+// (timeline_points): they are left empty here.
 struct MeasuredFile {
   std::string path;
-  std::string format;                  // "nccl-tests" or "kineto"
+  std::string format;                  // "nccl-tests", "kineto" or "spsim-timeline"
   std::unique_ptr<KinetoTrace> trace;  // Kineto only (points.trace points here)
   std::vector<NcclTestRun> nccl_runs;  // nccl-tests only
+  std::unique_ptr<TimelineFile> timeline;  // Timeline files only
   PointSet points;
 };
 MeasuredFile read_measured_file(const std::string& path);

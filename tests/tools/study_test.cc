@@ -14,6 +14,11 @@
 
 #include "program/input_error.h"
 #include "traces/timeline_file.h"
+#include "traces/measured_points.h"
+#include "tools/run_settings.h"
+#include "costmodel/device_profile.h"
+#include "costmodel/link_model.h"
+#include "strategies/model_program.h"
 
 namespace spsim {
 namespace {
@@ -165,6 +170,39 @@ TEST_CASE("run --timeline writes every op of the fastest strategy, its step and 
   again.scope = t.study.at("scope");
   CHECK(!t.study.contains("ulysses-degree"));
   CHECK(run_study(again).outcomes[0].metrics.step_time_s == best->metrics.step_time_s);
+}
+
+TEST_CASE("a predicted Timeline read as measured: each kernel off by exactly the launch overhead it includes") {
+  // Kernel points are predicted as GPU time without the launch overhead
+  // (measured kernel durations exclude it); a simulated op includes it, so
+  // the relative error of every kernel point is launch_s / its duration.
+  StudyConfig c = small("zigzag");
+  c.scope = "attention";
+  c.layers = 1;
+  c.sp = 4;
+  c.timeline = temp_file("timeline_self.json").string();
+  run_study(c);
+  const MeasuredFile f = read_measured_file(c.timeline);
+  REQUIRE(f.timeline);
+  const StudyConfig again = cli::study_config_from_json(f.timeline->study.dump(), "study");
+  const StudySetup setup = setup_study(again);
+  auto program = std::make_shared<const Program>(lower_model_step(*setup.chosen.front(), setup.step(again)));
+  const PointSet set = timeline_points(*f.timeline, program, "timeline_self.json");
+  const DeviceProfile& device = device_profile_preset(setup.topology.device_type(0));
+  const LinkModel links(setup.topology.link_params() ? *setup.topology.link_params() : LinkCalibration{});
+  const ModelContext ctx{setup.topology, links, "flow", device};
+  int kernels = 0;
+  for (const MeasuredPoint& p : set.points) {
+    if (p.kind == PointKind::kCommunication) continue;
+    ++kernels;
+    const double predicted = predict_point(p, ctx).seconds;
+    CHECK(p.measured_s - predicted == doctest::Approx(device.launch_s).epsilon(1e-3));
+  }
+  CHECK(kernels > 0);
+  // A file whose ops do not match the study's Program is refused naming the op.
+  TimelineFile wrong = *f.timeline;
+  wrong.ops[0].kind = wrong.ops[0].kind == "send" ? "recv" : "send";
+  CHECK_THROWS_WITH_AS(timeline_points(wrong, program, "w.json"), doctest::Contains("w.json: key 'ops.0'"), InputError);
 }
 
 }  // namespace
