@@ -153,10 +153,11 @@ class Replayer {
       if (rep < o_.warmup) continue;
       double step = 0;
       for (std::size_t i = 0; i < p_.num_ops(); ++i) {
-        const int g = gpu_of(p_.op(op_id(i)).rank);
+        // The reference event of the op's GPU (ref_ is indexed from first_gpu).
+        const cudaEvent_t ref = ref_[static_cast<std::size_t>(gpu_of(p_.op(op_id(i)).rank)) - o_.first_gpu];
         float a = 0, b = 0;
-        CUDA_OK(cudaEventElapsedTime(&a, ref_[g], start_ev_[i]));
-        CUDA_OK(cudaEventElapsedTime(&b, ref_[g], end_ev_[i]));
+        CUDA_OK(cudaEventElapsedTime(&a, ref, start_ev_[i]));
+        CUDA_OK(cudaEventElapsedTime(&b, ref, end_ev_[i]));
         starts[i].push_back(a * 1e-3);
         ends[i].push_back(b * 1e-3);
         step = std::max(step, b * 1e-3);

@@ -73,6 +73,25 @@ union ProductStage {
 // Transposed (x key side): the y heads are the query heads of the group of
 // key/value head ho and mask = visible(y_j, x_i). Grid: (x row tiles,
 // x.heads, out column tiles).
+// out[i0 + ty + kSide a, head, n0 + tx + kSide b] += o[a][b]: a thread's part
+// of an output tile, for the elements inside out (the kernels' epilogue).
+template <class Acc>
+__device__ void add_tile(const DevTensor& out, std::size_t i0, std::uint32_t n0, std::uint32_t head,
+                         const Acc (&o)[kTM][kTN], int tx, int ty) {
+  #pragma unroll
+  for (int a = 0; a < kTM; ++a) {
+    #pragma unroll
+    for (int b = 0; b < kTN; ++b) {
+      const std::size_t i = i0 + ty + kSide * a;
+      const std::uint32_t n = n0 + tx + kSide * b;
+      if (i < out.rows && n < out.cols) {
+        const std::size_t at = elem_index(out, i, head, n);
+        store(out, at, load(out, at) + o[a][b]);
+      }
+    }
+  }
+}
+
 template <class Acc>
 __global__ void __launch_bounds__(kThreads)
     masked_product_kernel(DevTensor x, DevTensor y, DevTensor z, DevTensor out, DevPositions xpos,
@@ -183,18 +202,7 @@ __global__ void __launch_bounds__(kThreads)
     }
   }
 
-  #pragma unroll
-  for (int a = 0; a < kTM; ++a) {
-    #pragma unroll
-    for (int b = 0; b < kTN; ++b) {
-      const std::size_t i = i0 + ty + kSide * a;
-      const std::uint32_t n = n0 + tx + kSide * b;
-      if (i < out.rows && n < out.cols) {
-        const std::size_t at = elem_index(out, i, ho, n);
-        store(out, at, load(out, at) + o[a][b]);
-      }
-    }
-  }
+  add_tile(out, i0, n0, ho, o, tx, ty);
 }
 
 // out[i, h, n] += sum_m x[i, h, m] Mat[m][n] with Mat = M (not transposed) or
@@ -258,18 +266,7 @@ __global__ void __launch_bounds__(kThreads)
     r0 = r1;
   }
 
-  #pragma unroll
-  for (int a = 0; a < kTM; ++a) {
-    #pragma unroll
-    for (int b = 0; b < kTN; ++b) {
-      const std::size_t i = i0 + ty + kSide * a;
-      const std::uint32_t n = n0 + tx + kSide * b;
-      if (i < out.rows && n < out.cols) {
-        const std::size_t at = elem_index(out, i, h, n);
-        store(out, at, load(out, at) + o[a][b]);
-      }
-    }
-  }
+  add_tile(out, i0, n0, h, o, tx, ty);
 }
 
 // state[seq r * d_k + p, hs, q] += sum over the non-padding rows r of the
