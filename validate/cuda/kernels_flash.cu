@@ -1,8 +1,8 @@
-// Softmax-attention and Ring Self-Attention kernels of the CUDA executor
-// (kernels.h). The numeric meaning is program/op_kind.h's; the float64
-// reference they reproduce is validate/host_executor.cc. Everything computes
-// in float (fp64 tensors included); the accumulating kinds add into their
-// outputs.
+// FlashAttention-2 style forward and backward kernels of the CUDA executor
+// (kernels.h: attn_fwd, attn_bwd). The numeric meaning is program/op_kind.h's;
+// the float64 reference they reproduce is validate/host_executor.cc.
+// Everything computes in float (fp64 tensors included); the backward adds into
+// dq, dk, dv.
 //
 // Design (a tile row is split over kLanes = 16 consecutive lanes, tx; the
 // thread's group of rows is ty):
@@ -20,12 +20,6 @@
 //   once at the end (the block is their only writer); dQ of each tile is
 //   reduced in registers and added with atomic_add. Tiles: BC = BR = 64 for
 //   head dims <= 128, 32 for <= 256.
-// - gemm (the RSA products): a 64 x 64 output tile per block of 256 threads
-//   (4 x 4 per thread), the reduction staged in chunks of 32; a Problem type
-//   supplies the operand loads and the epilogue (scores by column map, add into
-//   rows, atomic add into the position-matched rows of dk_full / dv_full).
-// - row kernels (AttnMerge, AttnBwdPrep, RsaSoftmax, RsaSoftmaxBwd): one warp
-//   per (row, head).
 // NaN poison follows the reference: it reaches an output only through a
 // visible pair (masked scores are selected, not multiplied, and rows a tile's
 // mask excludes are kept out of the products).
@@ -34,23 +28,15 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <limits>
 
 #include "program/token_layout.h"
-#include "validate/cuda/device_tensor.cuh"
+#include "validate/cuda/attention_common.cuh"
 
 namespace spsim::cuda {
 namespace {
 
-constexpr float kNegInf = -std::numeric_limits<float>::infinity();
-constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 constexpr double kLog2e = 1.4426950408889634;
 constexpr float kLn2 = 0.6931471805599453f;
-constexpr std::uint32_t kFullMask = 0xffffffffu;
-constexpr std::uint32_t kNoRow = 0xffffffffu;  // dkfull_row: the column has no row
-constexpr int kLanes = 16;                     // lanes along a tile row (tx)
-
-constexpr unsigned ceil_div(std::size_t n, std::size_t d) { return static_cast<unsigned>((n + d - 1) / d); }
 
 // The largest head dimension the flash kernels are instantiated for that is
 // >= d (0: too large).
@@ -58,29 +44,10 @@ constexpr std::uint32_t head_dim_bucket(std::uint32_t d) {
   return d <= 32 ? 32 : d <= 64 ? 64 : d <= 128 ? 128 : d <= 256 ? 256 : 0;
 }
 
-__device__ inline float ldf(const DevTensor& t, std::size_t i) { return static_cast<float>(load(t, i)); }
-
 // The mask contract (token_layout.h) on staged sequence ids and positions.
 __device__ inline bool pair_visible(std::uint32_t sq, std::int64_t pq, std::uint32_t sk, std::int64_t pk,
                                     bool causal) {
   return sq == sk && (sq & kPaddingFlag) == 0 && (!causal || pk <= pq);
-}
-
-// v = p[0, N) from shared memory; p is aligned to 4 floats (N % 4 == 0) or to
-// 2 floats (N == 2).
-template <int N>
-__device__ inline void load_vec(const float* p, float (&v)[N]) {
-  if constexpr (N % 4 == 0) {
-#pragma unroll
-    for (int k = 0; k < N / 4; ++k) {
-      const float4 x = reinterpret_cast<const float4*>(p)[k];
-      v[4 * k] = x.x, v[4 * k + 1] = x.y, v[4 * k + 2] = x.z, v[4 * k + 3] = x.w;
-    }
-  } else {
-    static_assert(N == 2);
-    const float2 x = *reinterpret_cast<const float2*>(p);
-    v[0] = x.x, v[1] = x.y;
-  }
 }
 
 // Reductions over the 16 lanes of a tile row.
@@ -94,14 +61,7 @@ __device__ inline float row_sum(float v) {
   for (int off = kLanes / 2; off > 0; off /= 2) v += __shfl_xor_sync(kFullMask, v, off);
   return v;
 }
-__device__ inline float warp_sum(float v) {
-#pragma unroll
-  for (int off = 16; off > 0; off /= 2) v += __shfl_xor_sync(kFullMask, v, off);
-  return v;
-}
 
-// Hit bitmaps in shared memory, set with one atomicOr per warp. Index
-// tx + 16 j (j < N) is marked when bit j of `flags` is set; both tile rows of
 // a warp map such an index into word j / 2.
 template <int N>
 __device__ inline void mark_lane_indices(std::uint32_t* words, int tx, std::uint32_t flags) {
@@ -584,244 +544,6 @@ cudaError_t launch_bwd(const BwdParams& p, cudaStream_t stream) {
   return cudaGetLastError();
 }
 
-// ---------------------------------------------------------------- RSA products
-
-constexpr int kGemmThreads = 256;
-constexpr int kGemmBM = 64, kGemmBN = 64, kGemmBK = 32;
-constexpr int kGemmTM = kGemmBM / (kGemmThreads / kLanes), kGemmTN = kGemmBN / kLanes;
-
-// out(m, n) = sum_k a(m, k) b(k, n) for batch z = blockIdx.z (a head of the
-// query-side operand; kv is its key/value head). A Problem provides M(), N(),
-// K(), kv_head(z), a(z, kv, m, k), b(z, kv, k, n), put(z, kv, m, n, acc) and
-// whether each operand is contiguous along k (for coalesced staging).
-template <class Problem>
-__global__ void __launch_bounds__(kGemmThreads) gemm_kernel(Problem pb) {
-  __shared__ __align__(16) float as[kGemmBK][kGemmBM + 4];  // a^T: float4 reads of a thread's rows
-  __shared__ float bs[kGemmBK][kGemmBN + 1];
-  const int tid = static_cast<int>(threadIdx.x), tx = tid % kLanes, ty = tid / kLanes;
-  const std::uint32_t z = blockIdx.z, kv = pb.kv_head(z);
-  const std::size_t m0 = std::size_t{blockIdx.y} * kGemmBM, n0 = std::size_t{blockIdx.x} * kGemmBN;
-  const std::size_t M = pb.M(), N = pb.N(), K = pb.K();
-  float acc[kGemmTM][kGemmTN] = {};
-  for (std::size_t k0 = 0; k0 < K; k0 += kGemmBK) {
-    for (int e = tid; e < kGemmBM * kGemmBK; e += kGemmThreads) {
-      const int m = Problem::kAAlongK ? e / kGemmBK : e % kGemmBM;
-      const int kk = Problem::kAAlongK ? e % kGemmBK : e / kGemmBM;
-      as[kk][m] = m0 + m < M && k0 + kk < K ? pb.a(z, kv, m0 + m, k0 + kk) : 0.f;
-    }
-    for (int e = tid; e < kGemmBN * kGemmBK; e += kGemmThreads) {
-      const int n = Problem::kBAlongK ? e / kGemmBK : e % kGemmBN;
-      const int kk = Problem::kBAlongK ? e % kGemmBK : e / kGemmBN;
-      bs[kk][n] = n0 + n < N && k0 + kk < K ? pb.b(z, kv, k0 + kk, n0 + n) : 0.f;
-    }
-    __syncthreads();
-#pragma unroll 8
-    for (int kk = 0; kk < kGemmBK; ++kk) {
-      float av[kGemmTM], bv[kGemmTN];
-      load_vec(&as[kk][ty * kGemmTM], av);
-#pragma unroll
-      for (int j = 0; j < kGemmTN; ++j) bv[j] = bs[kk][tx + kLanes * j];
-#pragma unroll
-      for (int i = 0; i < kGemmTM; ++i)
-#pragma unroll
-        for (int j = 0; j < kGemmTN; ++j) acc[i][j] = fmaf(av[i], bv[j], acc[i][j]);
-    }
-    __syncthreads();
-  }
-#pragma unroll
-  for (int i = 0; i < kGemmTM; ++i)
-#pragma unroll
-    for (int j = 0; j < kGemmTN; ++j) {
-      const std::size_t m = m0 + ty * kGemmTM + i, n = n0 + tx + kLanes * j;
-      if (m < M && n < N) pb.put(z, kv, m, n, acc[i][j]);
-    }
-}
-
-template <class Problem>
-cudaError_t launch_gemm(const Problem& pb, std::uint32_t batches, cudaStream_t stream) {
-  gemm_kernel<<<dim3(ceil_div(pb.N(), kGemmBN), ceil_div(pb.M(), kGemmBM), batches), kGemmThreads, 0, stream>>>(pb);
-  return cudaGetLastError();
-}
-
-// The key/value head of head z of x, local to kv.
-__host__ __device__ inline std::uint32_t kv_head_of(const DevTensor& x, const DevTensor& kv, std::uint32_t z,
-                                                    std::uint32_t q_per_kv) {
-  return (x.head_begin + z) / q_per_kv - kv.head_begin;
-}
-
-// out[i, z, col[j]] = scale x_i . y_j, or -inf where (i, j) is masked
-// (RsaScores; RsaDProbs unmasked with scale 1). Rows of x: m, rows of y: n.
-struct ScoreProblem {
-  DevTensor x, y, out;
-  DevPositions xpos, ypos;
-  const std::uint32_t* col;
-  std::uint32_t q_per_kv;
-  float scale;
-  bool masked, causal;
-  static constexpr bool kAAlongK = true, kBAlongK = true;
-  __host__ __device__ std::size_t M() const { return x.rows; }
-  __host__ __device__ std::size_t N() const { return y.rows; }
-  __device__ std::size_t K() const { return x.cols; }
-  __device__ std::uint32_t kv_head(std::uint32_t z) const { return kv_head_of(x, y, z, q_per_kv); }
-  __device__ float a(std::uint32_t z, std::uint32_t, std::size_t m, std::size_t k) const {
-    return ldf(x, elem_index(x, m, z, k));
-  }
-  __device__ float b(std::uint32_t, std::uint32_t kv, std::size_t k, std::size_t n) const {
-    return ldf(y, elem_index(y, n, kv, k));
-  }
-  __device__ void put(std::uint32_t z, std::uint32_t, std::size_t m, std::size_t n, float acc) const {
-    const float val = masked && !visible(xpos, m, ypos, n, causal) ? kNegInf : scale * acc;
-    store(out, elem_index(out, m, z, col[n]), val);
-  }
-};
-
-// out[i, z] += scale sum_j s[i, z, col[j]] y_j (RsaProbsV, RsaDQ). The block
-// owns its output elements.
-struct RowsProblem {
-  DevTensor s, y, out;
-  const std::uint32_t* col;
-  std::uint32_t q_per_kv;
-  float scale;
-  static constexpr bool kAAlongK = true, kBAlongK = false;
-  __host__ __device__ std::size_t M() const { return s.rows; }
-  __host__ __device__ std::size_t N() const { return y.cols; }
-  __device__ std::size_t K() const { return y.rows; }
-  __device__ std::uint32_t kv_head(std::uint32_t z) const { return kv_head_of(s, y, z, q_per_kv); }
-  __device__ float a(std::uint32_t z, std::uint32_t, std::size_t m, std::size_t k) const {
-    return ldf(s, elem_index(s, m, z, col[k]));
-  }
-  __device__ float b(std::uint32_t, std::uint32_t kv, std::size_t k, std::size_t n) const {
-    return ldf(y, elem_index(y, k, kv, n));
-  }
-  __device__ void put(std::uint32_t z, std::uint32_t, std::size_t m, std::size_t n, float acc) const {
-    const std::size_t at = elem_index(out, m, z, n);
-    store(out, at, load(out, at) + scale * acc);
-  }
-};
-
-// full[row[c], kv] += scale sum_i s[i, z, c] x[i, z] (RsaDKFull, RsaDVFull);
-// the query heads of a group add into one key/value head, hence atomically.
-struct ColumnsProblem {
-  DevTensor s, x, full;
-  const std::uint32_t* row;
-  std::uint32_t q_per_kv;
-  float scale;
-  static constexpr bool kAAlongK = false, kBAlongK = false;
-  __host__ __device__ std::size_t M() const { return s.cols; }
-  __host__ __device__ std::size_t N() const { return x.cols; }
-  __device__ std::size_t K() const { return s.rows; }
-  __device__ std::uint32_t kv_head(std::uint32_t z) const { return kv_head_of(s, full, z, q_per_kv); }
-  __device__ float a(std::uint32_t z, std::uint32_t, std::size_t m, std::size_t k) const {
-    return ldf(s, elem_index(s, k, z, m));
-  }
-  __device__ float b(std::uint32_t z, std::uint32_t, std::size_t k, std::size_t n) const {
-    return ldf(x, elem_index(x, k, z, n));
-  }
-  __device__ void put(std::uint32_t, std::uint32_t kv, std::size_t m, std::size_t n, float acc) const {
-    if (const std::uint32_t r = row[m]; r != kNoRow) atomic_add(full, elem_index(full, r, kv, n), scale * acc);
-  }
-};
-
-// ---------------------------------------------------------------- row kernels
-
-constexpr int kRowWarps = 8;  // warps per block; each owns one (row, head)
-
-// The (row, head) of this warp; false past the end.
-__device__ inline bool warp_pair(const DevTensor& t, std::size_t& r, std::uint32_t& h) {
-  const std::size_t pair = std::size_t{blockIdx.x} * kRowWarps + threadIdx.x / 32;
-  if (pair >= std::size_t{t.rows} * t.heads) return false;
-  r = pair / t.heads;
-  h = static_cast<std::uint32_t>(pair % t.heads);
-  return true;
-}
-
-__global__ void __launch_bounds__(kRowWarps * 32)
-    merge_kernel(DevTensor out, DevTensor lse, DevTensor part_out, DevTensor part_lse) {
-  std::size_t r;
-  std::uint32_t h;
-  if (!warp_pair(out, r, h)) return;
-  const unsigned lane = threadIdx.x % 32;
-  const std::size_t li = elem_index(lse, r, h, 0);
-  const float la = ldf(lse, li), lb = ldf(part_lse, elem_index(part_lse, r, h, 0));
-  if (lb == kNegInf) return;  // the part saw no key: unchanged
-  const bool take = la == kNegInf;
-  float l = lb, wa = 0.f, wb = 1.f;
-  if (!take) {
-    const float m = fmaxf(la, lb);
-    l = m + logf(expf(la - m) + expf(lb - m));
-    wa = expf(la - l), wb = expf(lb - l);
-  }
-  const std::size_t o = elem_index(out, r, h, 0), po = elem_index(part_out, r, h, 0);
-  for (std::uint32_t c = lane; c < out.cols; c += 32)
-    store(out, o + c, take ? ldf(part_out, po + c) : wa * ldf(out, o + c) + wb * ldf(part_out, po + c));
-  __syncwarp();  // every lane has read la
-  if (lane == 0) store(lse, li, l);
-}
-
-__global__ void __launch_bounds__(kRowWarps * 32) bwd_prep_kernel(DevTensor out, DevTensor dout, DevTensor delta) {
-  std::size_t r;
-  std::uint32_t h;
-  if (!warp_pair(out, r, h)) return;
-  const unsigned lane = threadIdx.x % 32;
-  const std::size_t o = elem_index(out, r, h, 0), d = elem_index(dout, r, h, 0);
-  float acc = 0.f;
-  for (std::uint32_t c = lane; c < out.cols; c += 32) acc = fmaf(ldf(out, o + c), ldf(dout, d + c), acc);
-  acc = warp_sum(acc);
-  if (lane == 0) store(delta, elem_index(delta, r, h, 0), acc);
-}
-
-// Row-wise softmax over all columns: a NaN anywhere poisons the row; a row of
-// -inf only (or -inf entries) gives 0. In place is allowed.
-__global__ void __launch_bounds__(kRowWarps * 32) softmax_kernel(DevTensor scores, DevTensor probs) {
-  std::size_t r;
-  std::uint32_t h;
-  if (!warp_pair(scores, r, h)) return;
-  const unsigned lane = threadIdx.x % 32;
-  const std::size_t si = elem_index(scores, r, h, 0), pi = elem_index(probs, r, h, 0);
-  float m = kNegInf, sum = 0.f;  // this lane's max and sum of exp(x - m)
-  bool poisoned = false;
-  for (std::uint32_t c = lane; c < scores.cols; c += 32) {
-    const float x = ldf(scores, si + c);
-    poisoned |= isnan(x);
-    if (x > m) {
-      sum = sum * expf(m - x) + 1.f;
-      m = x;
-    } else if (x != kNegInf) {
-      sum += expf(x - m);
-    }
-  }
-#pragma unroll
-  for (int off = 16; off > 0; off /= 2) {
-    const float mo = __shfl_xor_sync(kFullMask, m, off), so = __shfl_xor_sync(kFullMask, sum, off);
-    const float mn = fmaxf(m, mo);
-    sum = (m == kNegInf ? 0.f : sum * expf(m - mn)) + (mo == kNegInf ? 0.f : so * expf(mo - mn));
-    m = mn;
-  }
-  poisoned = __any_sync(kFullMask, poisoned);
-  for (std::uint32_t c = lane; c < scores.cols; c += 32) {
-    const float x = ldf(scores, si + c);
-    store(probs, pi + c, poisoned ? kNaN : m == kNegInf || x == kNegInf ? 0.f : expf(x - m) / sum);
-  }
-}
-
-// dscores = probs * (dprobs - rowsum(probs * dprobs)); in place is allowed.
-__global__ void __launch_bounds__(kRowWarps * 32)
-    softmax_bwd_kernel(DevTensor probs, DevTensor dprobs, DevTensor dscores) {
-  std::size_t r;
-  std::uint32_t h;
-  if (!warp_pair(probs, r, h)) return;
-  const unsigned lane = threadIdx.x % 32;
-  const std::size_t pi = elem_index(probs, r, h, 0), di = elem_index(dprobs, r, h, 0),
-                    oi = elem_index(dscores, r, h, 0);
-  float dot = 0.f;
-  for (std::uint32_t c = lane; c < probs.cols; c += 32) dot = fmaf(ldf(probs, pi + c), ldf(dprobs, di + c), dot);
-  dot = warp_sum(dot);
-  for (std::uint32_t c = lane; c < probs.cols; c += 32)
-    store(dscores, oi + c, ldf(probs, pi + c) * (ldf(dprobs, di + c) - dot));
-}
-
-unsigned row_blocks(const DevTensor& t) { return ceil_div(std::size_t{t.rows} * t.heads, kRowWarps); }
-
 }  // namespace
 
 const char* kernel_name_attention_fwd() { return "spsim_flash_fwd_tiled"; }
@@ -841,18 +563,6 @@ cudaError_t attn_fwd(DevTensor q, DevTensor k, DevTensor v, DevTensor out, DevTe
   }
 }
 
-cudaError_t attn_merge(DevTensor out, DevTensor lse, DevTensor part_out, DevTensor part_lse, cudaStream_t stream) {
-  if (out.rows == 0 || out.heads == 0) return cudaSuccess;
-  merge_kernel<<<row_blocks(out), kRowWarps * 32, 0, stream>>>(out, lse, part_out, part_lse);
-  return cudaGetLastError();
-}
-
-cudaError_t attn_bwd_prep(DevTensor out, DevTensor dout, DevTensor delta, cudaStream_t stream) {
-  if (out.rows == 0 || out.heads == 0) return cudaSuccess;
-  bwd_prep_kernel<<<row_blocks(out), kRowWarps * 32, 0, stream>>>(out, dout, delta);
-  return cudaGetLastError();
-}
-
 cudaError_t attn_bwd(DevTensor q, DevTensor k, DevTensor v, DevTensor dout, DevTensor lse, DevTensor delta,
                      DevTensor dq, DevTensor dk, DevTensor dv, DevPositions qpos, DevPositions kpos,
                      std::uint32_t q_per_kv, bool causal, cudaStream_t stream) {
@@ -867,57 +577,6 @@ cudaError_t attn_bwd(DevTensor q, DevTensor k, DevTensor v, DevTensor dout, DevT
     case 256: return launch_bwd<256, 32, 32>(p, stream);
     default: return cudaErrorInvalidValue;  // head dims above 256 are not instantiated
   }
-}
-
-cudaError_t rsa_scores(DevTensor q, DevTensor k, DevTensor scores, DevPositions qpos, DevPositions kpos,
-                       const std::uint32_t* col_of_k_row, std::uint32_t q_per_kv, bool causal, cudaStream_t stream) {
-  if (q.rows == 0 || q.heads == 0 || k.rows == 0) return cudaSuccess;
-  const auto scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(q.cols)));
-  return launch_gemm(ScoreProblem{q, k, scores, qpos, kpos, col_of_k_row, q_per_kv, scale, true, causal}, q.heads,
-                     stream);
-}
-
-cudaError_t rsa_softmax(DevTensor scores, DevTensor probs, cudaStream_t stream) {
-  if (scores.rows == 0 || scores.heads == 0 || scores.cols == 0) return cudaSuccess;
-  softmax_kernel<<<row_blocks(scores), kRowWarps * 32, 0, stream>>>(scores, probs);
-  return cudaGetLastError();
-}
-
-cudaError_t rsa_probs_v(DevTensor probs, DevTensor v, DevTensor out, const std::uint32_t* col_of_v_row,
-                        std::uint32_t q_per_kv, cudaStream_t stream) {
-  if (probs.rows == 0 || probs.heads == 0 || v.rows == 0 || v.cols == 0) return cudaSuccess;
-  return launch_gemm(RowsProblem{probs, v, out, col_of_v_row, q_per_kv, 1.f}, probs.heads, stream);
-}
-
-cudaError_t rsa_dprobs(DevTensor dout, DevTensor v, DevTensor dprobs, const std::uint32_t* col_of_v_row,
-                       std::uint32_t q_per_kv, cudaStream_t stream) {
-  if (dout.rows == 0 || dout.heads == 0 || v.rows == 0) return cudaSuccess;
-  return launch_gemm(ScoreProblem{dout, v, dprobs, {}, {}, col_of_v_row, q_per_kv, 1.f, false, false}, dout.heads,
-                     stream);
-}
-
-cudaError_t rsa_softmax_bwd(DevTensor probs, DevTensor dprobs, DevTensor dscores, cudaStream_t stream) {
-  if (probs.rows == 0 || probs.heads == 0 || probs.cols == 0) return cudaSuccess;
-  softmax_bwd_kernel<<<row_blocks(probs), kRowWarps * 32, 0, stream>>>(probs, dprobs, dscores);
-  return cudaGetLastError();
-}
-
-cudaError_t rsa_dq(DevTensor dscores, DevTensor k, DevTensor dq, const std::uint32_t* col_of_k_row,
-                   std::uint32_t q_per_kv, float scale, cudaStream_t stream) {
-  if (dscores.rows == 0 || dscores.heads == 0 || k.rows == 0 || k.cols == 0) return cudaSuccess;
-  return launch_gemm(RowsProblem{dscores, k, dq, col_of_k_row, q_per_kv, scale}, dscores.heads, stream);
-}
-
-cudaError_t rsa_dk_full(DevTensor dscores, DevTensor q, DevTensor dk_full, const std::uint32_t* dkfull_row,
-                        std::uint32_t q_per_kv, float scale, cudaStream_t stream) {
-  if (dscores.rows == 0 || dscores.heads == 0 || dscores.cols == 0 || q.cols == 0) return cudaSuccess;
-  return launch_gemm(ColumnsProblem{dscores, q, dk_full, dkfull_row, q_per_kv, scale}, dscores.heads, stream);
-}
-
-cudaError_t rsa_dv_full(DevTensor probs, DevTensor dout, DevTensor dv_full, const std::uint32_t* dvfull_row,
-                        std::uint32_t q_per_kv, cudaStream_t stream) {
-  if (probs.rows == 0 || probs.heads == 0 || probs.cols == 0 || dout.cols == 0) return cudaSuccess;
-  return launch_gemm(ColumnsProblem{probs, dout, dv_full, dvfull_row, q_per_kv, 1.f}, probs.heads, stream);
 }
 
 }  // namespace spsim::cuda
