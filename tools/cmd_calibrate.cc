@@ -14,7 +14,6 @@
 #include "tools/output_file.h"
 #include "tools/run_settings.h"
 #include "tools/study.h"
-#include "strategies/model_program.h"
 #include "tools/settings.h"
 #include "topology/cluster.h"
 #include "topology/topology_json.h"
@@ -61,11 +60,7 @@ const DeviceProfile& measured_device(const MeasuredArgs& a, const std::string& k
 // The Program a Timeline file's study lowers to (its op ids are the file's).
 std::shared_ptr<const Program> timeline_program(const TimelineFile& t, const std::string& path) {
   const StudyConfig c = study_config_from_json(t.study.dump(), path + ": key 'study'");
-  const StudySetup setup = setup_study(c);
-  const Strategy& strategy = *setup.chosen.front();
-  const ModelStep step = setup.step(c);
-  if (auto why = refuse_model_step(strategy, step)) throw InputError(path + ": key 'study'", *why);
-  return std::make_shared<const Program>(lower_model_step(strategy, step));
+  return std::make_shared<const Program>(lower_study_program(c, setup_study(c), path + ": key 'study'"));
 }
 
 std::vector<MeasuredFile> read_inputs(const std::vector<std::string>& paths) {

@@ -17,9 +17,9 @@
 #include "program/program_check.h"
 #include "sim/model_costs.h"
 #include "strategies/lower_attention.h"
-#include "strategies/model_program.h"
 #include "tools/cli_common.h"
 #include "tools/output_file.h"
+#include "tools/run_settings.h"
 #include "tools/settings.h"
 #include "tools/study.h"
 #include "traces/chrome_trace.h"
@@ -40,20 +40,6 @@ struct ReplayArgs {
   std::string timeline, trace, json;
 };
 
-// The tolerance of the numerics check by dtype (max |error| / max |reference|):
-// bf16 keeps 8 significant bits (2^-8 = 3.9e-3 per rounding; sums of rounded
-// products stay within a few of them), fp16 11, fp32 and fp64 (computed in
-// fp32 by the kernels) 24.
-double tolerance_of(DType t) {
-  switch (t) {
-    case DType::kBF16: return 2e-2;
-    case DType::kF16: return 5e-3;
-    case DType::kF32:
-    case DType::kF64: return 1e-5;
-  }
-  return 1e-5;
-}
-
 std::string duration(double s) {
   if (s >= 1) return fmt::format("{:.3f} s", s);
   if (s >= 1e-3) return fmt::format("{:.3f} ms", s * 1e3);
@@ -72,12 +58,8 @@ int run_replay(ReplayArgs& a) {
     throw InputError("--check", "kernels mode runs no whole Program; check numerics with --mode emulated or multi-gpu");
   const StudySetup setup = setup_study(c);
   const Strategy& strategy = *setup.chosen.front();
-  const ModelStep step = setup.step(c);
-  if (auto why = refuse_model_step(strategy, step)) throw InputError("--strategy " + c.strategy, *why);
-  const Program program = lower_model_step(strategy, step);
+  const Program program = lower_study_program(c, setup, "--strategy " + c.strategy);
   const CommMatching matching = check_program(program);
-  if (*mode == ReplayMode::kMultiGpu && setup.sp > setup.topology.num_devices())
-    throw InputError("--sp", "more ranks than the topology has devices");
   if (const auto why = replay_unavailable_reason())
     throw InputError("--mode " + a.mode, "cannot replay on this machine: " + *why);
 
@@ -98,9 +80,9 @@ int run_replay(ReplayArgs& a) {
   std::map<std::string, std::vector<double>> by_kind;
   std::map<std::string, std::string> kernel_of;
   for (const ReplayedOp& o : r.ops) {
-    const std::string k = program.op_label(o.op).starts_with("send") || program.op_label(o.op).starts_with("recv")
-                              ? std::string(op_kind_name(program.op(o.op).kind))
-                              : program.op_label(o.op);
+    // By kind; collectives by their name.
+    const OpKind kind = program.op(o.op).kind;
+    const std::string k = kind == OpKind::kCollective ? program.op_label(o.op) : std::string(op_kind_name(kind));
     for (std::uint32_t i = 0; i < o.shares; ++i) by_kind[k].push_back(o.end_s - o.start_s);
     kernel_of[k] = o.kernel;
   }
@@ -123,7 +105,7 @@ int run_replay(ReplayArgs& a) {
   if (a.check) {
     // The attention layer alone, on the dense reference's inputs.
     const Program layer = lower_attention(strategy, setup.workload, setup.options(c));
-    const double tol = tolerance_of(setup.workload.dtype);
+    const double tol = replay_tolerance(setup.workload.dtype);
     ReplayOptions copt = opt;
     const ProgramRunner on_gpu = [&](const Program& p, const CommMatching& m, const std::map<Tensor, GlobalTensor>& in) {
       copt.inputs = &in;
@@ -162,15 +144,8 @@ int run_replay(ReplayArgs& a) {
   t.network_model = r.mode == ReplayMode::kMultiGpu ? "nccl" : r.mode == ReplayMode::kEmulated ? "device-copies" : "none";
   if (r.step_s) t.step_ns = std::llround(*r.step_s * 1e9);
   t.repeats = r.repeats;
-  for (const ReplayedOp& o : r.ops) {
-    TimelineOpRecord rec = timeline_record(program, o.op);
-    rec.start_ns = std::llround(o.start_s * 1e9);
-    rec.end_ns = std::max<std::int64_t>(rec.start_ns, std::llround(o.end_s * 1e9));
-    rec.bytes = bytes[idx(o.op)];
-    rec.flops = flops[idx(o.op)];
-    rec.kernel = o.kernel;
-    t.ops.push_back(std::move(rec));
-  }
+  for (const ReplayedOp& o : r.ops)
+    t.ops.push_back(timeline_record(program, o.op, o.start_s, o.end_s, bytes[idx(o.op)], flops[idx(o.op)], o.kernel));
   if (!a.timeline.empty()) {
     std::ostringstream text;
     write_timeline_file(t, text);
@@ -209,12 +184,8 @@ CommandAction add_replay_command(CLI::App& app) {
       "measured Timeline that spsim calibrate and compare read.");
   auto s = std::make_shared<Settings>(*cmd, "replay");
   StudyConfig& c = a->study;
-  s->bind("model", c.model).bind("model-file", c.model_file).bind("seq", c.seq).bind("batch", c.batch);
-  s->bind("seqlens", c.seqlens).bind("strategy", c.strategy).bind("sp", c.sp).bind("topology", c.topology);
-  s->bind("topology-file", c.topology_file).bind("nodes", c.nodes).bind("pass", c.pass).bind("layers", c.layers);
-  s->bind("scope", c.scope).bind("recompute", c.recompute).bind("loss-chunks", c.loss_chunks);
-  s->bind("dtype", c.dtype).bind("ulysses-degree", c.ulysses_degree).bind("window", c.window);
-  s->bind("ring-bwd", c.ring_bwd).bind("memory-limit", a->memory_limit_gb);
+  bind_study_settings(*s, c);
+  s->bind("memory-limit", a->memory_limit_gb);
   s->bind("mode", a->mode).bind("warmup", a->warmup).bind("repeats", a->repeats).bind("first-gpu", a->first_gpu);
   s->bind("input-seed", a->input_seed).bind("check", a->check);
   s->bind("timeline", a->timeline).bind("trace", a->trace).bind("json", a->json);

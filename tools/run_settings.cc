@@ -2,13 +2,18 @@
 
 namespace spsim::cli {
 
-void bind_run_settings(Settings& s, StudyConfig& c, double& memory_limit_gb) {
+void bind_study_settings(Settings& s, StudyConfig& c) {
   s.bind("model", c.model).bind("model-file", c.model_file).bind("seq", c.seq).bind("batch", c.batch);
   s.bind("seqlens", c.seqlens).bind("strategy", c.strategy).bind("sp", c.sp).bind("topology", c.topology);
   s.bind("topology-file", c.topology_file).bind("nodes", c.nodes).bind("pass", c.pass).bind("layers", c.layers);
   s.bind("scope", c.scope).bind("recompute", c.recompute).bind("loss-chunks", c.loss_chunks);
-  s.bind("network", c.network).bind("dtype", c.dtype).bind("ulysses-degree", c.ulysses_degree);
-  s.bind("window", c.window).bind("ring-bwd", c.ring_bwd).bind("zero-stage", c.zero_stage);
+  s.bind("dtype", c.dtype).bind("ulysses-degree", c.ulysses_degree).bind("window", c.window);
+  s.bind("ring-bwd", c.ring_bwd);
+}
+
+void bind_run_settings(Settings& s, StudyConfig& c, double& memory_limit_gb) {
+  bind_study_settings(s, c);
+  s.bind("network", c.network).bind("zero-stage", c.zero_stage);
   s.bind("device-profile", c.device_profile).bind("link-params", c.link_params);
   s.bind("calibration", c.calibration);
   s.bind("memory-limit", memory_limit_gb).bind("json", c.json).bind("trace", c.trace).bind("timeline", c.timeline);

@@ -7,6 +7,10 @@
 
 namespace spsim::cli {
 
+// Binds the settings that lower a study — model, workload, cluster, strategy
+// and its options — to `config` (what `spsim run` and `spsim replay` share).
+void bind_study_settings(Settings& settings, StudyConfig& config);
+
 // Binds every setting of `spsim run` to `config`; --memory-limit (GB) to
 // `memory_limit_gb`, which the caller copies into config.memory_limit_bytes.
 void bind_run_settings(Settings& settings, StudyConfig& config, double& memory_limit_gb);

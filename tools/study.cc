@@ -133,6 +133,13 @@ ModelStep StudySetup::step(const StudyConfig& c) const {
   return ModelStep{model, workload, options(c), layers, scope, recompute, c.loss_chunks};
 }
 
+Program lower_study_program(const StudyConfig& c, const StudySetup& setup, const std::string& where) {
+  const Strategy& strategy = *setup.chosen.front();
+  const ModelStep step = setup.step(c);
+  if (auto why = refuse_model_step(strategy, step)) throw InputError(where, *why);
+  return lower_model_step(strategy, step);
+}
+
 StudyResult run_study(const StudyConfig& c) {
   StudyResult r;
   r.config = c;
@@ -304,13 +311,9 @@ StudyResult run_study(const StudyConfig& c) {
     const Program& p = *best->program;
     for (std::size_t i = 0; i < p.num_ops(); ++i) {
       const OpId id = op_id(i);
-      TimelineOpRecord rec = timeline_record(p, id);
-      rec.start_ns = std::llround(best->timeline->at(id).start_s * 1e9);
-      rec.end_ns = std::max<std::int64_t>(rec.start_ns, std::llround(best->timeline->at(id).end_s * 1e9));
-      rec.bytes = best->bytes[i];
-      rec.flops = best->flops[i];
-      rec.kernel = op_kind_info(p.op(id).kind).category == OpCategory::kComm ? best->timeline->network_model : "roofline";
-      t.ops.push_back(std::move(rec));
+      const bool comm = op_kind_info(p.op(id).kind).category == OpCategory::kComm;
+      t.ops.push_back(timeline_record(p, id, best->timeline->at(id).start_s, best->timeline->at(id).end_s,
+                                      best->bytes[i], best->flops[i], comm ? best->timeline->network_model : "roofline"));
     }
     std::ostringstream text;
     write_timeline_file(t, text);

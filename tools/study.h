@@ -112,6 +112,10 @@ struct StudySetup {
 // Throws InputError naming the setting that is wrong.
 StudySetup setup_study(const StudyConfig& config);
 
+// The Program of the setup's first chosen strategy (replay and Timeline files
+// name one); InputError(where, why) when the strategy refuses the step.
+Program lower_study_program(const StudyConfig& config, const StudySetup& setup, const std::string& where);
+
 // Runs the study; throws InputError for bad configuration. Writes the JSON and
 // trace files the config names.
 StudyResult run_study(const StudyConfig& config);

@@ -1,5 +1,7 @@
 #include "traces/timeline_file.h"
 
+#include <algorithm>
+#include <cmath>
 #include <ostream>
 
 #include "program/input_error.h"
@@ -42,7 +44,8 @@ bool is_timeline_mode(std::string_view s) {
   return s == "simulated" || s == "multi-gpu" || s == "emulated" || s == "kernels";
 }
 
-TimelineOpRecord timeline_record(const Program& program, OpId id) {
+TimelineOpRecord timeline_record(const Program& program, OpId id, double start_s, double end_s, double bytes,
+                                 double flops, std::string kernel) {
   const Op& o = program.op(id);
   TimelineOpRecord r;
   r.op = static_cast<std::uint32_t>(idx(id));
@@ -52,6 +55,11 @@ TimelineOpRecord timeline_record(const Program& program, OpId id) {
   r.label = program.op_label(id);
   r.layer = o.layer;
   r.step = o.step;
+  r.start_ns = std::llround(start_s * 1e9);
+  r.end_ns = std::max<std::int64_t>(r.start_ns, std::llround(end_s * 1e9));
+  r.bytes = bytes;
+  r.flops = flops;
+  r.kernel = std::move(kernel);
   return r;
 }
 

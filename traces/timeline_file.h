@@ -71,9 +71,11 @@ struct TimelineFile {
 bool is_timeline_source(std::string_view s);
 bool is_timeline_mode(std::string_view s);
 
-// A record of op `id` with its kind, label, labels and stream from `program`
-// (times, bytes, FLOPs and kernel left to the caller).
-TimelineOpRecord timeline_record(const Program& program, OpId id);
+// The record of op `id` of `program` (kind, label, layer, step and stream
+// from the program) that ran from start_s to end_s (rounded to ns; the end no
+// earlier than the start), with its bytes, FLOPs and kernel.
+TimelineOpRecord timeline_record(const Program& program, OpId id, double start_s, double end_s, double bytes,
+                                 double flops, std::string kernel);
 
 void write_timeline_file(const TimelineFile& t, std::ostream& out);
 

@@ -41,8 +41,6 @@ std::vector<OpId> unit_ops(const LaunchUnit& u, const CommMatching& m) {
   return {};
 }
 
-std::string op_text(const Program& p, OpId id) { return p.describe_op(id); }
-
 }  // namespace
 
 LaunchPlan make_launch_plan(const Program& p, const CommMatching& m) {
@@ -123,7 +121,7 @@ LaunchPlan make_launch_plan(const Program& p, const CommMatching& m) {
     const auto waiting = ready.waiting_for_partners();
     throw ProgramError("the program cannot be issued: " +
                        (waiting.empty() ? std::string("ops never become ready")
-                                        : op_text(p, waiting.front()) + " never meets its partners"));
+                                        : p.describe_op(waiting.front()) + " never meets its partners"));
   }
   return plan;
 }
@@ -154,28 +152,28 @@ std::optional<std::string> check_launch_plan(const Program& p, const CommMatchin
     std::sort(have.begin(), have.end());
     std::sort(want.begin(), want.end());
     if (have != want)
-      return "launch group " + std::to_string(gi) + " is not one whole unit around " + op_text(p, g.ops[0]);
+      return "launch group " + std::to_string(gi) + " is not one whole unit around " + p.describe_op(g.ops[0]);
     for (OpId id : g.ops) {
       const std::size_t i = idx(id);
-      if (issued[i]++) return op_text(p, id) + " is issued twice";
+      if (issued[i]++) return p.describe_op(id) + " is issued twice";
       const OpLaunch& l = plan.ops[i];
       const Op& o = p.op(id);
       if (l.stream >= plan.num_streams || l.stream / S != o.rank)
-        return op_text(p, id) + " is issued to a stream of another rank";
+        return p.describe_op(id) + " is issued to a stream of another rank";
       pos[i] = ++count[l.stream];
       auto vc = clock.of(i);
       if (last_on_stream[l.stream] >= 0) merge(vc, clock.of(static_cast<std::size_t>(last_on_stream[l.stream])));
       for (std::uint32_t w = l.wait_begin; w < l.wait_end; ++w) {
         const std::uint32_t e = plan.waits[w];
         if (e >= plan.num_events || event_op[e] < 0)
-          return op_text(p, id) + " waits on event " + std::to_string(e) + " before it is recorded";
+          return p.describe_op(id) + " waits on event " + std::to_string(e) + " before it is recorded";
         if (p.op(OpId(static_cast<std::uint32_t>(event_op[e]))).rank != o.rank)
-          return op_text(p, id) + " waits on an event of another rank";
+          return p.describe_op(id) + " waits on an event of another rank";
         merge(vc, {event_clock.data() + std::size_t{e} * S, S});
       }
       vc[l.stream % S] = pos[i];
       if (l.record != kNoEvent) {
-        if (l.record >= plan.num_events) return op_text(p, id) + " records an event out of range";
+        if (l.record >= plan.num_events) return p.describe_op(id) + " records an event out of range";
         event_op[l.record] = static_cast<std::int64_t>(i);
         std::copy(vc.begin(), vc.end(), event_clock.begin() + static_cast<std::ptrdiff_t>(std::size_t{l.record} * S));
       }
@@ -183,16 +181,16 @@ std::optional<std::string> check_launch_plan(const Program& p, const CommMatchin
     }
   }
   for (std::size_t i = 0; i < p.num_ops(); ++i)
-    if (!issued[i]) return op_text(p, op_id(i)) + " is never issued";
+    if (!issued[i]) return p.describe_op(op_id(i)) + " is never issued";
   // Every IR edge (stream order and deps) must be implied.
   const OpGraph graph(p);
   for (std::size_t i = 0; i < p.num_ops(); ++i) {
     const OpId b = op_id(i);
     auto implied = [&](OpId a) { return clock.of(i)[plan.ops[idx(a)].stream % S] >= pos[idx(a)]; };
     if (const auto prev = graph.stream_prev(b); prev && !implied(*prev))
-      return op_text(p, b) + " may start before " + op_text(p, *prev) + ", which precedes it on its stream";
+      return p.describe_op(b) + " may start before " + p.describe_op(*prev) + ", which precedes it on its stream";
     for (OpId a : p.deps(b))
-      if (!implied(a)) return op_text(p, b) + " may start before " + op_text(p, a) + ", which it depends on";
+      if (!implied(a)) return p.describe_op(b) + " may start before " + p.describe_op(a) + ", which it depends on";
   }
   return std::nullopt;
 }

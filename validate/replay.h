@@ -88,6 +88,12 @@ struct ReplayResult {
   std::map<Tensor, GlobalTensor> outputs;  // when inputs were given
 };
 
+// The numerics check's tolerance for outputs of `dtype` (max |got - ref| /
+// max |ref| against the float64 reference): bf16 keeps 8 significant bits
+// (2^-8 = 3.9e-3 per rounding; sums of rounded products stay within a few of
+// them), fp16 11, fp32 24 (fp64 tensors are computed in fp32 by the kernels).
+double replay_tolerance(DType dtype);
+
 // Device memory the replay of `program` needs on each GPU (ranks sharing a GPU
 // in emulated mode add up), in bytes.
 std::vector<double> replay_gpu_memory_bytes(const Program& program, const CommMatching& matching, ReplayMode mode);

@@ -20,6 +20,16 @@ std::optional<ReplayMode> parse_replay_mode(std::string_view name) {
   return std::nullopt;
 }
 
+double replay_tolerance(DType dtype) {
+  switch (dtype) {
+    case DType::kBF16: return 2e-2;
+    case DType::kF16: return 5e-3;
+    case DType::kF32:
+    case DType::kF64: return 1e-5;
+  }
+  return 1e-5;
+}
+
 std::vector<double> replay_gpu_memory_bytes(const Program& program, const CommMatching& matching, ReplayMode mode) {
   const std::vector<double> per_rank = replay_memory_bytes(program, matching);
   if (mode == ReplayMode::kMultiGpu) return per_rank;

@@ -37,8 +37,6 @@ Workload workload(DType dtype, bool causal) {
   return w;
 }
 
-double tolerance(DType t) { return t == DType::kBF16 ? 2e-2 : 1e-5; }
-
 void numerics(const Strategy& s, std::uint32_t P, DType dtype, bool causal, ReplayMode mode, std::uint64_t seed) {
   const Workload w = workload(dtype, causal);
   StrategyOptions o;
@@ -55,7 +53,7 @@ void numerics(const Strategy& s, std::uint32_t P, DType dtype, bool causal, Repl
     x.inputs = &in;
     return replay_program(prog, m, x).outputs;
   };
-  const VerifyReport r = verify_program(p, w, VerifyOptions{seed, tolerance(dtype)}, s.attention_kind(o), run);
+  const VerifyReport r = verify_program(p, w, VerifyOptions{seed, replay_tolerance(dtype)}, s.attention_kind(o), run);
   std::string errors;
   for (const auto& c : r.checks) errors += " " + std::string(tensor_name(c.tensor)) + "=" + std::to_string(c.max_rel_error);
   check(r.passed, std::string(s.name()) + " P=" + std::to_string(P) + " " + std::string(dtype_name(dtype)) +

@@ -18,7 +18,6 @@
 #include "tools/run_settings.h"
 #include "costmodel/device_profile.h"
 #include "costmodel/link_model.h"
-#include "strategies/model_program.h"
 
 namespace spsim {
 namespace {
@@ -186,7 +185,7 @@ TEST_CASE("a predicted Timeline read as measured: each kernel off by exactly the
   REQUIRE(f.timeline);
   const StudyConfig again = cli::study_config_from_json(f.timeline->study.dump(), "study");
   const StudySetup setup = setup_study(again);
-  auto program = std::make_shared<const Program>(lower_model_step(*setup.chosen.front(), setup.step(again)));
+  auto program = std::make_shared<const Program>(lower_study_program(again, setup, "study"));
   const PointSet set = timeline_points(*f.timeline, program, "timeline_self.json");
   const DeviceProfile& device = device_profile_preset(setup.topology.device_type(0));
   const LinkModel links(setup.topology.link_params() ? *setup.topology.link_params() : LinkCalibration{});

@@ -21,7 +21,7 @@ double median(std::vector<double> v) {
 }
 
 Replayer::~Replayer() {
-  for (auto& [c, comms] : nccl_)
+  for (auto& comms : nccl_)
     for (ncclComm_t x : comms) ncclCommDestroy(x);
   for (std::size_t g = 0; g < blas_.size(); ++g) {
     cudaSetDevice(static_cast<int>(g));
@@ -258,9 +258,8 @@ void Replayer::make_communicators() {
     const auto& ranks = plan_.comms[c].ranks;
     std::vector<int> devs;
     for (RankId r : ranks) devs.push_back(gpu_of(r));
-    nccl_[c].first = c;
-    nccl_[c].second.resize(ranks.size());
-    NCCL_OK(ncclCommInitAll(nccl_[c].second.data(), static_cast<int>(ranks.size()), devs.data()));
+    nccl_[c].resize(ranks.size());
+    NCCL_OK(ncclCommInitAll(nccl_[c].data(), static_cast<int>(ranks.size()), devs.data()));
     for (std::size_t i = 0; i < ranks.size(); ++i) nccl_rank_[{c, ranks[i]}] = static_cast<int>(i);
   }
 }

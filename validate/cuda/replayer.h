@@ -160,7 +160,7 @@ class Replayer {
   std::map<int, void*> dw_;
   std::map<int, std::size_t> dw_bytes_;
   std::vector<cublasHandle_t> blas_;
-  std::vector<std::pair<std::size_t, std::vector<ncclComm_t>>> nccl_;
+  std::vector<std::vector<ncclComm_t>> nccl_;  // per communicator of the plan, per member
   std::map<std::pair<std::size_t, RankId>, int> nccl_rank_;
 };
 

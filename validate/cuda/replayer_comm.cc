@@ -64,7 +64,7 @@ void Replayer::nccl_unit(const LaunchGroup& grp) {
   for (OpId id : grp.ops) {
     const Op& o = p_.op(id);
     const std::uint32_t c = plan_.ops[idx(id)].comm;
-    ncclComm_t comm = nccl_[c].second[static_cast<std::size_t>(nccl_rank_.at({c, o.rank}))];
+    ncclComm_t comm = nccl_[c][static_cast<std::size_t>(nccl_rank_.at({c, o.rank}))];
     const cudaStream_t s = stream_of(id);
     const auto b = p_.operands(id);
     if (o.kind == OpKind::kSend || o.kind == OpKind::kRecv) {
