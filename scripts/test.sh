@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds and runs spsim's whole test suite, twice: a Release build with
-# warnings as errors, and a Debug build with AddressSanitizer +
-# UndefinedBehaviorSanitizer; then runs each fuzzer for 10 s (scripts/fuzz.sh).
+# warnings as errors (gcc; the CUDA executor too where CUDA is installed), and
+# the sanitizer build (scripts/sanitizer-build.sh: clang, AddressSanitizer +
+# UndefinedBehaviorSanitizer); then runs each fuzzer of that same build for
+# 10 s (scripts/fuzz.sh).
 # Installs missing dependencies first.
 # Usage: scripts/test.sh
 set -euo pipefail
@@ -14,14 +16,11 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DSPSIM_WERROR=ON
 cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs"
 
-echo "== sanitizer build (build-asan/): address + undefined =="
-# -g1: line tables only (ASan reports keep file:line; compiles ~20% faster than -g).
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DSPSIM_WERROR=ON \
-  -DSPSIM_SANITIZE=ON -DSPSIM_BUILD_BENCH=OFF
-cmake --build build-asan -j "$jobs"
+echo "== sanitizer build (build-asan/): clang, address + undefined, libFuzzer coverage =="
+scripts/sanitizer-build.sh
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j "$jobs"
 
-echo "== fuzzers (build-fuzz/): each parser briefly, on its seed corpus =="
+echo "== fuzzers (build-asan/fuzz/): each parser briefly, on its seed corpus =="
 scripts/fuzz.sh 10
 echo "== all tests passed =="

@@ -29,7 +29,7 @@ constexpr SettingSpec kSpecs[] = {
     {.name = "model-file", .kind = K::kPath,
      .help = "a model JSON file instead of a preset (keys: spsim list models; presets are models/*.json)",
      .commands = "run,replay", .replaces = "model"},
-    {.name = "seq", .kind = K::kInteger, .help = "sequence length S", .unit = "tokens", .min = 1, .max = kMaxTokens,
+    {.name = "seq", .kind = K::kTokenCount, .help = "sequence length S, e.g. 128K", .unit = "tokens", .min = 1, .max = kMaxTokens,
      .commands = "run,verify,replay"},
     {.name = "batch", .kind = K::kInteger, .help = "sequences per step B", .min = 1, .max = 65536,
      .commands = "run,verify,replay"},

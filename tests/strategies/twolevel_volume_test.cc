@@ -205,8 +205,9 @@ TEST_CASE("causal zigzag: every non-local block of tokenring and double-ring cos
   // Per sequence a half block (C/2 rows) against a whole one (C rows): C*C/2
   // pairs, none masked; B = 2 sequences.
   const std::int64_t expected = 2 * C * C / 2;
-  for (const auto& [name, opts] : {std::pair{"tokenring", StrategyOptions{P}},
-                                   std::pair{"double-ring", StrategyOptions{P, std::nullopt, 2}}}) {
+  for (const auto& [name_binding, opts] : {std::pair{"tokenring", StrategyOptions{P}},
+                                           std::pair{"double-ring", StrategyOptions{P, std::nullopt, 2}}}) {
+    const char* name = name_binding;  // a plain variable: CAPTURE's lambda may not capture a binding (clang < 16)
     const Program p = lower_attention(*find_strategy(name), workload(true, Pass::kForwardBackward), opts);
     int blocks = 0;
     for (std::size_t i = 0; i < p.num_ops(); ++i) {

@@ -76,7 +76,7 @@ TEST_CASE("out-of-range and mistyped values are refused, naming the flag or the 
   Run word({"--sp", "eight"});
   CHECK(error_of(word) == "--sp: expected an integer in 1..65536, got 'eight'");
   Run negative({"--seq", "-1"});
-  CHECK(error_of(negative).starts_with("--seq: expected an integer in 1..2147483648 tokens, got '-1'"));
+  CHECK(error_of(negative).starts_with("--seq: expected a token count (e.g. 512K, 2M) in 1..2147483648 tokens, got '-1'"));
   Run choice({"--pass", "backward"});
   CHECK(error_of(choice) == "--pass: expected one of: fwd, fwd+bwd, got 'backward'");
   Run real({"--memory-limit", "nan"});

@@ -34,7 +34,8 @@ TEST_CASE("dgx1-v100: NVLink pairs route directly; two links carry twice the ban
   const Topology t = make_preset_topology("dgx1-v100");
   REQUIRE(t.num_devices() == 8);
   for (auto [x, y] : kDoubleNvlink)
-    for (auto [a, b] : {std::pair{x, y}, std::pair{y, x}}) {
+    for (const std::pair<DeviceId, DeviceId>& ab : {std::pair{x, y}, std::pair{y, x}}) {
+      const DeviceId a = ab.first, b = ab.second;  // plain variables: CAPTURE's lambda (clang < 16)
       CAPTURE(a);
       CAPTURE(b);
       CHECK(route_kinds(t, a, b) == K{LinkKind::kNvlink});
@@ -43,7 +44,8 @@ TEST_CASE("dgx1-v100: NVLink pairs route directly; two links carry twice the ban
       CHECK(t.route_latency_s(a, b) == doctest::Approx(3 * kUs));   // one link, 3 us
     }
   for (auto [x, y] : kSingleNvlink)
-    for (auto [a, b] : {std::pair{x, y}, std::pair{y, x}}) {
+    for (const std::pair<DeviceId, DeviceId>& ab : {std::pair{x, y}, std::pair{y, x}}) {
+      const DeviceId a = ab.first, b = ab.second;  // plain variables: CAPTURE's lambda (clang < 16)
       CAPTURE(a);
       CAPTURE(b);
       CHECK(route_kinds(t, a, b) == K{LinkKind::kNvlink});
@@ -76,7 +78,8 @@ TEST_CASE("dgx1-v100: unlinked GPUs go through PCIe and QPI, never through a thi
   // Latency: 4 PCIe links x 2.5 us + 1 QPI x 2.5 us = 12.5 us.
   CHECK(t.route_latency_s(0, 5) == doctest::Approx(12.5 * kUs));
   for (auto [x, y] : kNoNvlink)
-    for (auto [a, b] : {std::pair{x, y}, std::pair{y, x}}) {
+    for (const std::pair<DeviceId, DeviceId>& ab : {std::pair{x, y}, std::pair{y, x}}) {
+      const DeviceId a = ab.first, b = ab.second;  // plain variables: CAPTURE's lambda (clang < 16)
       CAPTURE(a);
       CAPTURE(b);
       const K kinds = route_kinds(t, a, b);

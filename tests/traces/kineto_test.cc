@@ -288,7 +288,9 @@ TEST_CASE("kineto: kernel names classify by the rule table") {
       {"void at::native::vectorized_elementwise_kernel<4, at::native::FillFunctor<float>>(...)", KernelClass::kOther},
       {"void cudnn::bn_fw_tr_1C11_kernel_NCHW<float, float, int, 32, true, 1, true>(...)", KernelClass::kOther},
   };
-  for (const auto& [name, kind] : cases) {
+  for (const auto& c : cases) {
+    const auto& name = c.first;
+    const auto& kind = c.second;
     CAPTURE(name);
     CHECK(kernel_class_name(classify_kernel_name(name)) == kernel_class_name(kind));
   }

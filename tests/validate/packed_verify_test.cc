@@ -107,7 +107,8 @@ TEST_CASE("packed verify: lengths a layout cannot split are padded, as Transform
       {"tokenring", 16}, {"double-ring", 16}, {"usp", 16}};
   for (bool causal : {true, false}) {
     w.causal = causal;
-    for (const auto& [name, pad] : expected) {
+    for (const auto& [name_binding, pad] : expected) {
+      const char* name = name_binding;  // a plain variable: CAPTURE's lambda may not capture a binding (clang < 16)
       CAPTURE(name);
       CAPTURE(causal);
       const Strategy& s = *find_strategy(name);
