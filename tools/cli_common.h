@@ -26,5 +26,6 @@ CommandAction add_plan_command(CLI::App& app);
 CommandAction add_calibrate_command(CLI::App& app);
 CommandAction add_compare_command(CLI::App& app);
 CommandAction add_replay_command(CLI::App& app);
+CommandAction add_sweep_command(CLI::App& app);
 
 }  // namespace spsim::cli

@@ -12,14 +12,17 @@ namespace spsim::cli {
 CommandAction add_run_command(CLI::App& app) {
   auto c = std::make_shared<StudyConfig>();
   auto memory_limit_gb = std::make_shared<double>(c->memory_limit_bytes / 1e9);
+  auto progress = std::make_shared<bool>(false);
   auto* cmd = app.add_subcommand("run", "Simulate a model step with one or all SP strategies on a cluster");
   auto s = std::make_shared<Settings>(*cmd, "run");
   bind_run_settings(*s, *c, *memory_limit_gb);
-  return [c, s, memory_limit_gb]() {
+  s->bind("progress", *progress);
+  return [c, s, memory_limit_gb, progress]() {
     try {
       s->apply();
       s->check_used_by(c->strategy);
       c->memory_limit_bytes = *memory_limit_gb * 1e9;
+      if (*progress) c->progress = ProgressMode::kAlways;
       const StudyResult r = run_study(*c);
       print_study(r, std::cout);
       return kExitOk;

@@ -25,40 +25,40 @@ constexpr std::int64_t kMaxSeed = std::numeric_limits<std::int64_t>::max();
 // The table. Keep it sorted by command, then by how users meet the settings.
 constexpr SettingSpec kSpecs[] = {
     // What is simulated.
-    {.name = "model", .kind = K::kText, .help = "model preset (spsim list models)", .commands = "run,plan,replay"},
+    {.name = "model", .kind = K::kText, .help = "model preset (spsim list models)", .commands = "run,plan,replay,sweep"},
     {.name = "model-file", .kind = K::kPath,
      .help = "a model JSON file instead of a preset (keys: spsim list models; presets are models/*.json)",
-     .commands = "run,replay", .replaces = "model"},
+     .commands = "run,replay,sweep", .replaces = "model"},
     {.name = "seq", .kind = K::kTokenCount, .help = "sequence length S, e.g. 128K", .unit = "tokens", .min = 1, .max = kMaxTokens,
-     .commands = "run,verify,replay"},
+     .commands = "run,verify,replay,sweep"},
     {.name = "batch", .kind = K::kInteger, .help = "sequences per step B", .min = 1, .max = 65536,
-     .commands = "run,verify,replay"},
+     .commands = "run,verify,replay,sweep"},
     {.name = "seqlens", .kind = K::kIntegers,
      .help = "packed sequence lengths, comma-separated (instead of --seq and --batch)", .unit = "tokens", .min = 1,
-     .max = kMaxTokens, .max_count = 65536, .commands = "run,verify,replay", .replaces = "seq,batch"},
+     .max = kMaxTokens, .max_count = 65536, .commands = "run,verify,replay,sweep", .replaces = "seq,batch"},
     {.name = "strategy", .kind = K::kText,
      .help = "strategy name (spsim list strategies); run, verify: or 'all' to compare every legal one; plan: what "
              "each SP group runs",
-     .commands = "run,verify,plan,replay"},
+     .commands = "run,verify,plan,replay,sweep"},
     {.name = "sp", .kind = K::kInteger, .help = "SP degree P (run: default every device of the topology)", .min = 1,
-     .max = kMaxRanks, .commands = "run,verify,replay"},
+     .max = kMaxRanks, .commands = "run,verify,replay,sweep"},
     {.name = "pass", .kind = K::kChoice, .help = "the pass simulated", .choices = "fwd,fwd+bwd",
-     .commands = "run,verify,replay"},
+     .commands = "run,verify,replay,sweep"},
     {.name = "layers", .kind = K::kInteger, .help = "layers to simulate (default: all of the model's)", .min = 1,
-     .max = 100000, .commands = "run,replay"},
+     .max = 100000, .commands = "run,replay,sweep"},
     {.name = "scope", .kind = K::kChoice,
      .help = "model (projections, MLP and attention) or attention (the attention layers alone, as SP benchmarks "
              "measure them; no weights)",
-     .choices = "model,attention", .commands = "run,replay"},
+     .choices = "model,attention", .commands = "run,replay,sweep"},
     {.name = "recompute", .kind = K::kChoice,
      .help = "activation recomputation: none, selective (core attention) or full (whole layers), as Megatron-LM",
-     .choices = "none,selective,full", .commands = "run,replay"},
+     .choices = "none,selective,full", .commands = "run,replay,sweep"},
     {.name = "loss-chunks", .kind = K::kInteger,
      .help = "run the output head and loss over this many chunks of each rank's tokens (chunked cross-entropy: "
              "fewer logits held at once)",
-     .min = 1, .max = 65536, .commands = "run,replay"},
+     .min = 1, .max = 65536, .commands = "run,replay,sweep"},
     {.name = "dtype", .kind = K::kChoice, .help = "activation dtype", .choices = "fp16,bf16,fp32,fp64",
-     .commands = "run,replay"},
+     .commands = "run,replay,sweep"},
     {.name = "heads", .kind = K::kInteger, .help = "query heads H", .min = 1, .max = 4096, .commands = "verify"},
     {.name = "kv-heads", .kind = K::kInteger, .help = "key/value heads (default: H)", .min = 1, .max = 4096,
      .commands = "verify"},
@@ -73,37 +73,37 @@ constexpr SettingSpec kSpecs[] = {
     // Strategy options.
     {.name = "ulysses-degree", .kind = K::kInteger,
      .help = "usp: Ulysses group size Pu (default: largest power of two <= 8 dividing P and Hkv)", .min = 1,
-     .max = kMaxRanks, .commands = "run,verify,replay", .strategies = "usp"},
+     .max = kMaxRanks, .commands = "run,verify,replay,sweep", .strategies = "usp"},
     {.name = "window", .kind = K::kInteger,
      .help = "double-ring: inner ring window w (default: largest divisor of P <= 8)", .min = 1, .max = kMaxRanks,
-     .commands = "run,verify,replay", .strategies = "double-ring"},
+     .commands = "run,verify,replay,sweep", .strategies = "double-ring"},
     {.name = "ring-bwd", .kind = K::kChoice,
      .help = "ring family backward: ring-flash-attn (block dK,dV added after the kernel) or transformer-engine "
              "(dK,dV travel with the next K,V)",
-     .choices = "ring-flash-attn,transformer-engine", .commands = "run,verify,replay",
+     .choices = "ring-flash-attn,transformer-engine", .commands = "run,verify,replay,sweep",
      .strategies = "ring,zigzag,striped,usp"},
     // The cluster.
-    {.name = "topology", .kind = K::kText, .help = "topology preset (spsim topo)", .commands = "run,plan,topo,calibrate,compare,replay"},
+    {.name = "topology", .kind = K::kText, .help = "topology preset (spsim topo)", .commands = "run,plan,topo,calibrate,compare,replay,sweep"},
     {.name = "topology-file", .kind = K::kPath, .help = "topology JSON (docs/topology-format.md)",
-     .commands = "run,calibrate,compare,replay", .replaces = "topology,nodes"},
+     .commands = "run,calibrate,compare,replay,sweep", .replaces = "topology,nodes"},
     {.name = "load", .kind = K::kPath, .help = "load a JSON topology instead of a preset", .commands = "topo",
      .replaces = "topology,nodes"},
     {.name = "nodes", .kind = K::kInteger, .help = "nodes of the preset on a rail-optimized network", .min = 1,
-     .max = 8192, .commands = "run,plan,topo,calibrate,compare,replay"},
+     .max = 8192, .commands = "run,plan,topo,calibrate,compare,replay,sweep"},
     {.name = "network", .kind = K::kChoice, .help = "network model", .choices = "analytical,flow",
-     .commands = "run,plan,calibrate,compare"},
+     .commands = "run,plan,calibrate,compare,sweep"},
     {.name = "zero-stage", .kind = K::kInteger,
      .help = "ZeRO stage of weights, gradients and optimizer states (run: over the SP ranks; plan: over all devices)",
-     .min = 0, .max = 3, .commands = "run,plan"},
+     .min = 0, .max = 3, .commands = "run,plan,sweep"},
     {.name = "device-profile", .kind = K::kPath, .help = "device profile JSON (e.g. calibrated) for the devices",
-     .commands = "run"},
+     .commands = "run,sweep"},
     {.name = "link-params", .kind = K::kPath,
      .help = "JSON file of link-class parameters (p2p/collective efficiency and overhead, duplex factor, root "
              "complex) over the topology's (docs/topology-format.md)",
-     .commands = "run"},
+     .commands = "run,sweep"},
     {.name = "calibration", .kind = K::kPath,
      .help = "calibration profile (spsim calibrate): fitted device and link parameters for the predictions",
-     .commands = "run,plan,compare"},
+     .commands = "run,plan,compare,sweep"},
     // Calibration (spsim calibrate, spsim compare).
     {.name = "device", .kind = K::kText,
      .help = "device profile preset the kernels ran on (spsim list devices; default: the topology's device type)",
@@ -153,7 +153,7 @@ constexpr SettingSpec kSpecs[] = {
     // Resources.
     {.name = "memory-limit", .kind = K::kReal,
      .help = "refuse work whose estimated host memory exceeds this (default: half of this machine's memory)",
-     .unit = "GB", .real_min = 0, .real_max = 1e6, .min_open = true, .commands = "run,verify,plan,topo,replay"},
+     .unit = "GB", .real_min = 0, .real_max = 1e6, .min_open = true, .commands = "run,verify,plan,topo,replay,sweep"},
     // Outputs.
     {.name = "json", .kind = K::kPath, .help = "write the results as JSON to this file", .commands = "run,plan,topo,calibrate,compare,replay"},
     {.name = "trace", .kind = K::kPath,
@@ -162,6 +162,20 @@ constexpr SettingSpec kSpecs[] = {
      .max = kMaxRanks - 1, .max_count = kMaxRanks, .commands = "run", .needs = "trace"},
     {.name = "trace-layers", .kind = K::kIntegers, .help = "layers to include in the trace", .min = 0, .max = 65535,
      .max_count = 65536, .commands = "run", .needs = "trace"},
+    // Sweeps (spsim sweep).
+    {.name = "jobs", .kind = K::kInteger,
+     .help = "configurations run at once, one thread each (default: this machine's cores); the output does not "
+             "depend on it",
+     .min = 1, .max = 1024, .commands = "sweep"},
+    {.name = "shard", .kind = K::kText,
+     .help = "K/N: run only configurations K-1, K-1+N, K-1+2N, ... (JSON lines out; join with --merge)",
+     .commands = "sweep"},
+    {.name = "csv", .kind = K::kPath, .help = "write the rows as CSV to this file (default: standard output)",
+     .commands = "sweep"},
+    {.name = "jsonl", .kind = K::kPath, .help = "write the rows as JSON lines to this file (a header line first)",
+     .commands = "sweep"},
+    {.name = "progress", .kind = K::kFlag,
+     .help = "report progress on standard error even when it is not a terminal", .commands = "run,sweep"},
     // Replays on GPUs.
     {.name = "mode", .kind = K::kChoice,
      .help = "multi-gpu: rank r on GPU first-gpu+r, NCCL; emulated: every rank on one GPU, communication as device "
@@ -185,7 +199,7 @@ constexpr SettingSpec kSpecs[] = {
     {.name = "dot", .kind = K::kPath, .help = "write Graphviz to this file", .commands = "topo"},
 };
 
-constexpr std::string_view kConfigCommands = "run,verify,plan";
+constexpr std::string_view kConfigCommands = "run,verify,plan,sweep";
 
 std::vector<std::string_view> split(std::string_view list) {
   std::vector<std::string_view> out;
@@ -324,9 +338,56 @@ SettingValue value_from_json(const SettingSpec& spec, const nlohmann::json& j, c
   return v;
 }
 
+// A checked value as a config file's JSON gives it.
+nlohmann::json json_of_value(const SettingSpec& spec, const SettingValue& v) {
+  switch (spec.kind) {
+    case K::kText:
+    case K::kPath:
+    case K::kChoice: return v.text;
+    case K::kInteger:
+    case K::kTokenCount: return v.integer;
+    case K::kIntegers: return v.integers;
+    case K::kReal: return v.real;
+    case K::kFlag: return v.flag;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
+nlohmann::json setting_json_from_text(const SettingSpec& spec, const std::string& text, const std::string& where) {
+  if (spec.kind == K::kFlag) {
+    if (text != "true" && text != "false") refuse(spec, where, "'" + text + "'");
+    return text == "true";
+  }
+  if (spec.kind == K::kIntegers) {
+    std::vector<std::string> raw;
+    for (std::string_view x : split(text)) raw.emplace_back(x);
+    return json_of_value(spec, value_from_text(spec, raw, where));
+  }
+  return json_of_value(spec, value_from_text(spec, {text}, where));
+}
+
+nlohmann::json setting_json_checked(const SettingSpec& spec, const nlohmann::json& value, const std::string& where) {
+  return json_of_value(spec, value_from_json(spec, value, where));
+}
+
+nlohmann::ordered_json Settings::given_json() const {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  for (const auto& [name, b] : bound_)  // a std::map: sorted
+    if (b.value) j[name] = nlohmann::ordered_json(json_of_value(*b.spec, *b.value));
+  return j;
+}
+
 std::span<const SettingSpec> setting_specs() { return kSpecs; }
+
+bool setting_of_command(const SettingSpec& spec, std::string_view command) { return listed(spec.commands, command); }
+
+bool settings_exclusive(std::string_view a, std::string_view b) {
+  const SettingSpec* sa = find_setting(a);
+  const SettingSpec* sb = find_setting(b);
+  return (sa && listed(sa->replaces, b)) || (sb && listed(sb->replaces, a));
+}
 
 const SettingSpec* find_setting(std::string_view name) {
   for (const SettingSpec& s : kSpecs)
@@ -367,7 +428,7 @@ void Settings::add(std::string_view name, Store store, std::string default_shown
       (!limits || static_cast<long double>(spec->min) < limits->first ||
        static_cast<long double>(spec->max) > limits->second))
     throw std::logic_error("setting '" + std::string(name) + "': the field cannot hold the table's range");
-  auto [it, fresh] = bound_.emplace(std::string(name), Bound{spec, std::move(store), nullptr, {}});
+  auto [it, fresh] = bound_.emplace(std::string(name), Bound{spec, std::move(store), nullptr, {}, std::nullopt});
   if (!fresh) throw std::logic_error("setting '" + std::string(name) + "' bound twice");
   Bound& b = it->second;
   std::string help(spec->help);
@@ -390,7 +451,8 @@ void Settings::apply_flags() {
   for (auto& [name, b] : bound_) {
     if (b.option->count() == 0) continue;
     const std::string where = "--" + name;
-    b.store(value_from_text(*b.spec, b.raw, where));
+    b.value = value_from_text(*b.spec, b.raw, where);
+    b.store(*b.value);
     origin_[name] = where;
   }
 }
@@ -410,7 +472,8 @@ void Settings::apply_config_keys(std::string_view text, const std::string& path)
                                     : "unknown key; expected one of: " + names);
     }
     if (given(key)) continue;  // the flag wins
-    it->second.store(value_from_json(*it->second.spec, value, where));
+    it->second.value = value_from_json(*it->second.spec, value, where);
+    it->second.store(*it->second.value);
     origin_[key] = where;
   }
 }

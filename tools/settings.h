@@ -13,6 +13,7 @@
 // "study.json: key 'sp'".
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -58,6 +59,10 @@ struct SettingSpec {
 // The whole table (for `spsim list settings` and the docs).
 std::span<const SettingSpec> setting_specs();
 const SettingSpec* find_setting(std::string_view name);
+// Whether `command` takes the setting.
+bool setting_of_command(const SettingSpec& spec, std::string_view command);
+// Whether settings a and b cannot both be given (one replaces the other).
+bool settings_exclusive(std::string_view a, std::string_view b);
 // "integer in 1..65536 tokens", "one of: none, selective, full": what a value must be.
 std::string setting_expectation(const SettingSpec& spec);
 
@@ -69,6 +74,13 @@ struct SettingValue {
   double real = 0;                    // kReal
   bool flag = false;                  // kFlag
 };
+
+// One value of the setting, checked as a flag's text (`text`) or as a config
+// key's JSON value (`value`), as the JSON a config file would give; what a
+// sweep's axes hold. InputError(where, ...) when it is not what the setting
+// takes.
+nlohmann::json setting_json_from_text(const SettingSpec& spec, const std::string& text, const std::string& where);
+nlohmann::json setting_json_checked(const SettingSpec& spec, const nlohmann::json& value, const std::string& where);
 
 class Settings {
  public:
@@ -98,10 +110,16 @@ class Settings {
   // gave (with CLI::App::clear(), for parsing again; the fields keep their values).
   void reset() {
     origin_.clear();
-    for (auto& [name, b] : bound_) b.raw.clear();
+    for (auto& [name, b] : bound_) {
+      b.raw.clear();
+      b.value.reset();
+    }
   }
 
   bool given(std::string_view name) const { return origin_.count(std::string(name)) > 0; }
+  // After apply(): every setting given (flag or config key), as a config
+  // document of the checked values, keys sorted.
+  nlohmann::ordered_json given_json() const;
   // Where the setting's value came from, for messages: "--sp" (also when
   // not given) or "study.json: key 'sp'".
   std::string where(std::string_view name) const;
@@ -132,7 +150,8 @@ class Settings {
     const SettingSpec* spec;
     Store store;
     CLI::Option* option;
-    std::vector<std::string> raw;  // what the command line gave
+    std::vector<std::string> raw;       // what the command line gave
+    std::optional<SettingValue> value;  // what apply() stored, when given
   };
   CLI::App& cmd_;
   std::string command_;

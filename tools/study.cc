@@ -205,7 +205,7 @@ StudyResult run_study(const StudyConfig& c) {
   auto lower_and_simulate = [&](const Strategy& s, const ModelStep& step, bool record_rates, Simulated& sim) {
     sim.program = std::make_unique<Program>(lower_model_step(s, step));
     // Long simulations say what they are doing (stderr; stdout is the report).
-    if (sim.program->num_ops() >= kProgressOps)
+    if (sim.program->num_ops() >= kProgressOps && c.progress != ProgressMode::kOff)
       std::fprintf(stderr, "spsim run: simulating %s, %u layers: %.2fM ops ...\n", std::string(s.name()).c_str(),
                    step.layers, static_cast<double>(sim.program->num_ops()) / 1e6);
     sim.matching = std::make_unique<CommMatching>(check_program(*sim.program));
@@ -217,7 +217,9 @@ StudyResult run_study(const StudyConfig& c) {
   };
 
   std::optional<Simulated> best;
+  cli::Progress progress("spsim run", "strategies", chosen.size(), c.progress);
   for (const Strategy* s : chosen) {
+    const cli::ProgressTick tick(progress);  // counts this strategy however its iteration ends
     Simulated sim;
     StrategyOutcome& out = sim.outcome;
     out.strategy = std::string(s->name());
@@ -225,7 +227,7 @@ StudyResult run_study(const StudyConfig& c) {
     const StrategyOptions opt = setup.options(c);
     const ModelStep step = setup.step(c);
     if (auto why = refuse_model_step(*s, step)) {
-      if (chosen.size() == 1) throw InputError("--strategy " + out.strategy, *why);
+      if (chosen.size() == 1 && !c.keep_refusals) throw InputError("--strategy " + out.strategy, *why);
       out.skipped = *why;
       r.outcomes.push_back(std::move(out));
       continue;
@@ -239,7 +241,8 @@ StudyResult run_study(const StudyConfig& c) {
           "its program grows past {} ops, more than --memory-limit {:.3g} GB holds (~{:.0f} bytes per op); lower "
           "--sp, --layers or --seq, or raise --memory-limit",
           e.limit(), c.memory_limit_bytes / 1e9, kStudyBytesPerOp);
-      if (chosen.size() == 1) throw InputError("--memory-limit", "strategy " + out.strategy + ": " + why);
+      if (chosen.size() == 1 && !c.keep_refusals)
+        throw InputError("--memory-limit", "strategy " + out.strategy + ": " + why);
       out.skipped = why;
       r.outcomes.push_back(std::move(out));
       continue;
@@ -292,7 +295,8 @@ StudyResult run_study(const StudyConfig& c) {
     if (want_trace && (!best || out.metrics.step_time_s < best->outcome.metrics.step_time_s)) best = std::move(sim);
   }
 
-  if (std::all_of(r.outcomes.begin(), r.outcomes.end(), [](const auto& o) { return o.skipped.has_value(); }))
+  if (!c.keep_refusals &&
+      std::all_of(r.outcomes.begin(), r.outcomes.end(), [](const auto& o) { return o.skipped.has_value(); }))
     throw InputError("--strategy all", "no strategy can run this study; first: " + r.outcomes.front().strategy +
                                            ": " + *r.outcomes.front().skipped);
   if (want_trace && best && !c.timeline.empty()) {
@@ -352,6 +356,21 @@ std::string top_label(const CriticalPath& cp, double step) {
 }
 
 }  // namespace
+
+OutcomeSummary summarize_outcome(const StrategyOutcome& o) {
+  OutcomeSummary sum;
+  const Metrics& m = o.metrics;
+  double busy = 0;
+  for (const RankMetrics& rm : m.ranks) {
+    busy += rm.compute_busy_s;
+    sum.exposed_comm_s = std::max(sum.exposed_comm_s, rm.exposed_comm_s);
+    sum.peak_memory_bytes = std::max(sum.peak_memory_bytes, rm.peak_memory_bytes);
+    sum.exceeds_capacity |= rm.exceeds_capacity();
+  }
+  if (!m.ranks.empty() && m.step_time_s > 0) sum.compute_share = busy / static_cast<double>(m.ranks.size()) / m.step_time_s;
+  sum.critical_top = top_label(o.critical, m.step_time_s);
+  return sum;
+}
 
 nlohmann::ordered_json study_config_json(const StudyConfig& c, std::string_view strategy) {
   nlohmann::ordered_json j;
@@ -424,18 +443,11 @@ void print_study(const StudyResult& r, std::ostream& os) {
       continue;
     }
     const Metrics& m = o.metrics;
-    double busy = 0, exposed = 0, peak = 0;
-    bool over = false;
-    for (const RankMetrics& rm : m.ranks) {
-      busy += rm.compute_busy_s;
-      exposed = std::max(exposed, rm.exposed_comm_s);
-      peak = std::max(peak, rm.peak_memory_bytes);
-      over |= rm.exceeds_capacity();
-    }
-    busy /= static_cast<double>(m.ranks.size());
+    const OutcomeSummary sum = summarize_outcome(o);
     os << fmt::format("{:<12} {:>10.2f} {:>11.0f} {:>7.0f}% {:>11.2f} {:>7.0f}% {:>9.1f}{}  {}\n", o.strategy,
-                      m.step_time_s * 1e3, o.tokens_per_s, 100 * busy / m.step_time_s, exposed * 1e3,
-                      100 * m.overlap_ratio, peak / 1e9, over ? "!" : " ", top_label(o.critical, m.step_time_s));
+                      m.step_time_s * 1e3, o.tokens_per_s, 100 * sum.compute_share, sum.exposed_comm_s * 1e3,
+                      100 * m.overlap_ratio, sum.peak_memory_bytes / 1e9, sum.exceeds_capacity ? "!" : " ",
+                      sum.critical_top);
   }
   bool any_over = false;
   for (const auto& o : r.outcomes)

@@ -22,6 +22,7 @@
 #include "strategies/strategy.h"
 #include "strategies/workload.h"
 #include "topology/topology.h"
+#include "tools/progress.h"
 
 namespace spsim {
 
@@ -58,6 +59,12 @@ struct StudyConfig {
   // Refuse a strategy whose program and simulation would need more host
   // memory than this (program/memory_limit.h).
   double memory_limit_bytes = default_memory_limit_bytes();
+  // Progress on stderr, strategy by strategy, and a line before a long simulation.
+  ProgressMode progress = ProgressMode::kTerminal;
+  // A strategy that refuses the study (or its memory limit) is an outcome,
+  // skipped with the reason, even when it is the only one chosen (a sweep's
+  // rows); otherwise a study no strategy can run is an InputError.
+  bool keep_refusals = false;
 };
 
 struct StrategyOutcome {
@@ -72,6 +79,16 @@ struct StrategyOutcome {
   std::int64_t padding_tokens = 0;  // tokens added padding each sequence to the strategy's multiple
   double held_per_layer_bytes = 0;  // max over ranks: what one more layer adds to the peak (with --layers)
 };
+
+// What the table of `spsim run` and a sweep's row say of one strategy.
+struct OutcomeSummary {
+  double compute_share = 0;      // mean over ranks of compute busy time / step time
+  double exposed_comm_s = 0;     // max over ranks of communication not hidden by compute
+  double peak_memory_bytes = 0;  // max over ranks
+  bool exceeds_capacity = false; // some rank's peak exceeds its device's memory
+  std::string critical_top;      // the two labels that take most of the critical path: "attn_bwd 45%, dense_bwd 26%"
+};
+OutcomeSummary summarize_outcome(const StrategyOutcome& outcome);
 
 struct StudyResult {
   StudyConfig config;

@@ -1,0 +1,214 @@
+// `spsim sweep`: a grid of what-if studies — the cartesian product of axes
+// over `spsim run`'s settings, run on several threads, one row per
+// configuration and strategy (tools/sweep_rows.h), in the same order and
+// bytes whatever the number of threads; shards of it for several machines,
+// and their merge.
+#include <atomic>
+#include <exception>
+#include <fmt/format.h>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "program/input_error.h"
+#include "program/input_file.h"
+#include "program/memory_limit.h"
+#include "tools/cli_common.h"
+#include "tools/output_file.h"
+#include "tools/progress.h"
+#include "tools/run_settings.h"
+#include "tools/study.h"
+#include "tools/sweep_rows.h"
+#include "tools/sweep_spec.h"
+
+namespace spsim::cli {
+
+namespace {
+
+struct SweepArgs {
+  std::string file;               // the sweep JSON file (positional)
+  std::vector<std::string> sets;  // --set NAME=V1,V2
+  std::vector<std::string> merge; // --merge SHARD.jsonl...
+  StudyConfig base;               // bound to the study settings (validation; the base is what was given)
+  double memory_limit_gb = 0;
+  std::uint32_t jobs = 1;
+  std::string shard, csv, jsonl;
+  bool progress = false;
+};
+
+// The settings that are not a sweep's base: how it runs and where it writes.
+bool runner_setting(const std::string& name) {
+  return name == "jobs" || name == "shard" || name == "csv" || name == "jsonl" || name == "progress" ||
+         name == "memory-limit";
+}
+
+SweepSpec read_spec(const SweepArgs& a, const Settings& s) {
+  SweepSpec spec;
+  if (!a.file.empty()) spec = parse_sweep_file(read_input_file(a.file, "sweep JSON file"), a.file);
+  // The settings given (flags, --config) join the file's base and win over it.
+  const nlohmann::ordered_json given = s.given_json();
+  for (const auto& [key, value] : given.items()) {
+    if (runner_setting(key)) continue;
+    nlohmann::ordered_json kept = nlohmann::ordered_json::object();
+    for (const auto& [bkey, bvalue] : spec.base.items())
+      if (bkey != key && !settings_exclusive(bkey, key)) kept[bkey] = bvalue;
+    kept[key] = value;
+    spec.base = std::move(kept);
+  }
+  for (const std::string& text : a.sets) spec.add_axis(parse_set_axis(text, "--set"), "--set " + text);
+  for (const std::string& name : spec.names())
+    for (const auto& [key, value] : spec.base.items()) {
+      if (key == name || settings_exclusive(key, name))
+        throw InputError(s.given(key) ? s.where(key) : a.file + ": key 'base': key '" + key + "'",
+                         "the sweep's axis '" + name + "' sets it; give it once, as a base setting or as an axis");
+    }
+  return spec;
+}
+
+// The rows of one configuration: its study's, or the error row.
+std::vector<SweepRow> run_configuration(const SweepSpec& spec, std::size_t i, double memory_limit_bytes) {
+  try {
+    StudyConfig c = study_config_from_json(spec.config(i).dump(), fmt::format("configuration {}", i));
+    c.memory_limit_bytes = memory_limit_bytes;
+    c.progress = ProgressMode::kOff;  // the sweep reports for all its studies
+    c.keep_refusals = true;
+    return sweep_result_rows(i, spec, run_study(c));
+  } catch (const InputError& e) {
+    // "--sp: ..." names the setting, here an axis or base key: "sp: ...".
+    const std::string& w = e.where();
+    return {sweep_error_row(i, spec, (w.starts_with("--") ? w.substr(2) : w) + ": " + e.expected())};
+  }
+}
+
+// Runs the configurations `configs` on `jobs` threads; rows in configs' order.
+std::vector<SweepRow> run_all(const SweepSpec& spec, const std::vector<std::size_t>& configs, std::uint32_t jobs,
+                              double memory_limit_bytes, bool progress_forced) {
+  std::vector<std::vector<SweepRow>> rows(configs.size());
+  Progress progress("spsim sweep", "configurations", configs.size(),
+                    progress_forced ? ProgressMode::kAlways : ProgressMode::kTerminal);
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::exception_ptr error;
+  std::mutex error_mutex;
+  auto worker = [&]() {
+    while (!failed) {
+      const std::size_t k = next++;
+      if (k >= configs.size()) return;
+      try {
+        rows[k] = run_configuration(spec, configs[k], memory_limit_bytes);
+      } catch (...) {  // not the input's fault: stop, and report it as the command's error
+        std::lock_guard lock(error_mutex);
+        if (!error) error = std::current_exception();
+        failed = true;
+        return;
+      }
+      progress.tick();
+    }
+  };
+  const std::size_t threads = std::min<std::size_t>(jobs, std::max<std::size_t>(configs.size(), 1));
+  std::vector<std::thread> pool;
+  for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool) t.join();
+  if (error) std::rethrow_exception(error);
+  std::vector<SweepRow> out;
+  for (auto& r : rows)
+    for (SweepRow& row : r) out.push_back(std::move(row));
+  return out;
+}
+
+void write_outputs(const SweepArgs& a, const std::vector<std::string>& columns, const std::string& jsonl_header,
+                   const std::vector<SweepRow>& rows, std::size_t configurations) {
+  std::string csv = sweep_csv_header(columns), jsonl = jsonl_header;
+  std::size_t ok = 0, skipped = 0, errors = 0;
+  for (const SweepRow& row : rows) {
+    csv += sweep_csv_line(row, columns);
+    jsonl += sweep_jsonl_line(row);
+    const std::string status = row["status"].get<std::string>();
+    (status == "ok" ? ok : status == "skipped" ? skipped : errors) += 1;
+  }
+  if (a.csv.empty() && a.jsonl.empty()) {
+    std::cout << csv;
+    return;
+  }
+  if (!a.csv.empty()) write_output_file("--csv", a.csv, csv);
+  if (!a.jsonl.empty()) write_output_file("--jsonl", a.jsonl, jsonl);
+  std::cout << fmt::format("{} configurations, {} rows: {} ok, {} skipped (the strategy cannot run the "
+                           "configuration), {} refused configurations\n",
+                           configurations, rows.size(), ok, skipped, errors);
+  if (!a.csv.empty()) std::cout << "CSV written to " << a.csv << "\n";
+  if (!a.jsonl.empty()) std::cout << "JSON lines written to " << a.jsonl << "\n";
+}
+
+int run_merge(const SweepArgs& a, const Settings& s) {
+  const nlohmann::ordered_json given = s.given_json();
+  for (const auto& [key, value] : given.items())
+    if (key != "csv" && key != "jsonl")
+      throw InputError(s.where(key), "--merge joins finished shards; it takes --csv and --jsonl only");
+  if (!a.file.empty() || !a.sets.empty())
+    throw InputError("--merge", "joins finished shards; give no sweep file or --set");
+  std::vector<std::pair<std::string, std::string>> files;
+  for (const std::string& path : a.merge) files.emplace_back(path, read_input_file(path, "sweep JSON lines file"));
+  const MergedSweep m = merge_sweep_shards(files);
+  write_outputs(a, m.columns, merged_jsonl_header(m), m.rows, m.configurations);
+  return kExitOk;
+}
+
+int run_sweep(SweepArgs& a, Settings& s) {
+  s.apply();
+  if (!a.merge.empty()) return run_merge(a, s);
+  const SweepSpec spec = read_spec(a, s);
+  SweepShard shard;
+  if (s.given("shard")) {
+    shard = parse_sweep_shard(a.shard, s.where("shard"));
+    if (a.jsonl.empty()) throw InputError(s.where("shard"), "a shard's rows are joined from JSON lines: give --jsonl");
+  }
+  std::vector<std::size_t> configs;
+  for (std::size_t i = 0; i < spec.size(); ++i)
+    if (shard.covers(i)) configs.push_back(i);
+  // Each configuration's host-memory limit: --memory-limit, or this machine's
+  // share per core of the default, whatever --jobs is (so rows do not depend on it).
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const double limit = s.given("memory-limit") ? a.memory_limit_gb * 1e9 : default_memory_limit_bytes() / cores;
+  const std::uint32_t jobs = s.given("jobs") ? a.jobs : cores;
+  const std::vector<SweepRow> rows = run_all(spec, configs, jobs, limit, a.progress);
+  write_outputs(a, sweep_columns(spec.names()), sweep_jsonl_header(spec, shard), rows, configs.size());
+  return kExitOk;
+}
+
+}  // namespace
+
+CommandAction add_sweep_command(CLI::App& app) {
+  auto a = std::make_shared<SweepArgs>();
+  a->memory_limit_gb = a->base.memory_limit_bytes / 1e9;
+  auto* cmd = app.add_subcommand(
+      "sweep",
+      "Run a grid of studies: every combination of the --set axes (and a sweep file's), one row per configuration "
+      "and strategy, as CSV or JSON lines");
+  cmd->add_option("file", a->file,
+                  "a sweep JSON file: {\"base\": {settings}, \"grid\": {\"name\": [values]}, \"zip\": {\"name\": "
+                  "[values], ...}} (docs/sweeps.md)");
+  cmd->add_option("--set", a->sets,
+                  "NAME=V1,V2,...: an axis over the run setting NAME (repeat for more axes; the last varies "
+                  "fastest); a list setting separates its points with ';'")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd->add_option("--merge", a->merge, "join these shards' JSON lines (sweep --shard K/N --jsonl) into one sweep's rows")
+      ->expected(1, 1 << 20);
+  auto s = std::make_shared<Settings>(*cmd, "sweep");
+  bind_study_settings(*s, a->base);
+  s->bind("network", a->base.network).bind("zero-stage", a->base.zero_stage);
+  s->bind("device-profile", a->base.device_profile).bind("link-params", a->base.link_params);
+  s->bind("calibration", a->base.calibration).bind("memory-limit", a->memory_limit_gb);
+  s->bind("jobs", a->jobs).bind("shard", a->shard).bind("csv", a->csv).bind("jsonl", a->jsonl);
+  s->bind("progress", a->progress);
+  return [a, s]() {
+    try {
+      return run_sweep(*a, *s);
+    } catch (const InputError& e) {
+      throw s->relocate(e);
+    }
+  };
+}
+
+}  // namespace spsim::cli
