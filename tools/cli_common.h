@@ -4,7 +4,9 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace spsim::cli {
 
@@ -27,5 +29,13 @@ CommandAction add_calibrate_command(CLI::App& app);
 CommandAction add_compare_command(CLI::App& app);
 CommandAction add_replay_command(CLI::App& app);
 CommandAction add_sweep_command(CLI::App& app);
+
+class Settings;
+// `spsim compare BASELINE CURRENT` (tools/cmd_gate.cc): the exit code when
+// `inputs` are two outputs of spsim's studies; nullopt when they are
+// measured files (compare's other use).
+std::optional<int> run_compare_gate(const std::vector<std::string>& inputs, const Settings& settings,
+                                    const std::string& tolerance, const std::string& metrics,
+                                    const std::string& json_path);
 
 }  // namespace spsim::cli

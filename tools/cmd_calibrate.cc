@@ -37,6 +37,8 @@ struct MeasuredArgs {
   // compare
   std::string calibration;
   bool points = false;
+  // compare BASELINE CURRENT (the regression gate)
+  std::string tolerance, metrics;
 };
 
 Topology measured_topology(const MeasuredArgs& a, const Settings& s) {
@@ -296,14 +298,21 @@ CommandAction add_calibrate_command(CLI::App& app) {
 
 CommandAction add_compare_command(CLI::App& app) {
   auto a = std::make_shared<MeasuredArgs>();
-  auto* cmd = app.add_subcommand("compare", "Predict every point of measured runs and report predicted vs measured");
-  cmd->add_option("inputs", a->inputs, "measured files: nccl-tests output (text or -J JSON), Kineto traces (.json, .json.gz)")
+  auto* cmd = app.add_subcommand(
+      "compare",
+      "Predict every point of measured runs and report predicted vs measured; or, given two outputs of spsim's studies "
+      "(BASELINE CURRENT: run --json, sweep --jsonl/--csv, plan --json), gate on regressions (exit 1)");
+  cmd->add_option("inputs", a->inputs,
+                  "measured files: nccl-tests output (text or -J JSON), Kineto traces (.json, .json.gz), Timeline "
+                  "files; or BASELINE CURRENT study outputs")
       ->required();
   auto s = std::make_shared<Settings>(*cmd, "compare");
   bind_common(*s, *a);
   s->bind("calibration", a->calibration).bind("points", a->points);
+  s->bind("tolerance", a->tolerance).bind("metrics", a->metrics);
   return [a, s]() {
     s->apply();
+    if (const auto gate = run_compare_gate(a->inputs, *s, a->tolerance, a->metrics, a->json)) return *gate;
     return run_compare(*a, *s);
   };
 }

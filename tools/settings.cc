@@ -116,6 +116,15 @@ constexpr SettingSpec kSpecs[] = {
      .help = "fit the leading fraction of each group (in file order); the rest stays out of sample for compare",
      .real_min = 0, .real_max = 1, .min_open = true, .commands = "calibrate"},
     {.name = "out", .kind = K::kPath, .help = "write the calibration profile to this file", .commands = "calibrate"},
+    {.name = "tolerance", .kind = K::kText,
+     .help = "compare BASELINE CURRENT: how far a metric may move the wrong way, relative to the baseline: 2% for "
+             "every metric, or per metric: 2%,step_time_s=1%,peak_memory_gb=0.5% (default 2%)",
+     .commands = "compare"},
+    {.name = "metrics", .kind = K::kText,
+     .help = "compare BASELINE CURRENT: the metrics compared, comma-separated: step_time_s, step_s, peak_memory_gb, "
+             "exposed_comm_s, tokens_per_s, overlap_ratio, compute_share (default step_time_s, step_s, "
+             "peak_memory_gb)",
+     .commands = "compare"},
     {.name = "points", .kind = K::kFlag, .help = "print every point, not only the summary per group",
      .commands = "compare"},
     // The planner.
