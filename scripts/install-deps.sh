@@ -14,6 +14,7 @@ packages=(
   coinor-libcbc-dev       # COIN-OR CBC: the FlexSP planner's MILP solver
   zlib1g-dev              # zlib: Kineto .json.gz traces; and cbc.pc's link line asks for -lz (no CBC
                           # package depends on zlib1g-dev; bz2, lapack, blas: they do)
+  gnuplot-nox             # spsim plot: figures (SVG, PNG) from sweeps and runs
   clang                   # the fuzz build (scripts/fuzz.sh): libFuzzer needs clang
   libclang-rt-14-dev      # libFuzzer and clang's sanitizer runtimes (not pulled in by clang
                           # without recommends)

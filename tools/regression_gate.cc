@@ -10,6 +10,7 @@
 
 #include "program/input_error.h"
 #include "program/input_json.h"
+#include "tools/csv_table.h"
 
 namespace spsim::cli {
 
@@ -175,49 +176,20 @@ GateInput read_sweep_jsonl(const std::string& text, const std::string& path) {
   return in;
 }
 
-// One CSV line's fields (RFC 4180 quoting, as sweep_csv_line writes).
-std::vector<std::string> csv_fields(std::string_view line, const std::string& where) {
-  std::vector<std::string> out(1);
-  bool quoted = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        out.back() += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        out.back() += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      out.emplace_back();
-    } else {
-      out.back() += c;
-    }
-  }
-  if (quoted) malformed(where, "a quoted field is not closed");
-  return out;
-}
-
 GateInput read_sweep_csv(const std::string& text, const std::string& path) {
   GateInput in;
   in.kind = "sweep";
-  const std::vector<std::string_view> lines = lines_of(text, path);
-  const std::vector<std::string> columns = csv_fields(lines.at(0), path + ": line 1");
+  const CsvTable t = parse_csv_table(text, path);
   // A CSV does not record the sweep's base settings (JSON lines do): only
   // its columns identify the sweep.
-  in.study = "sweep (CSV, base settings not recorded) with columns " + std::string(lines[0]);
-  for (std::size_t k = 1; k < lines.size(); ++k) {
-    const std::string where = fmt::format("{}: line {}", path, k + 1);
-    const std::vector<std::string> f = csv_fields(lines[k], where);
-    if (f.size() != columns.size()) malformed(where, fmt::format("{} fields, the header has {}", f.size(), columns.size()));
-    nlohmann::ordered_json row;
-    for (std::size_t c = 0; c < columns.size(); ++c)
-      if (!f[c].empty() || !kSweepResultColumns.count(columns[c])) row[columns[c]] = f[c];
-    in.records.push_back(sweep_record(json::parse(row.dump()), where));
+  std::string columns;
+  for (const std::string& c : t.columns) columns += (columns.empty() ? "" : ",") + c;
+  in.study = "sweep (CSV, base settings not recorded) with columns " + columns;
+  for (std::size_t k = 0; k < t.rows.size(); ++k) {
+    json row = json::object();
+    for (std::size_t c = 0; c < t.columns.size(); ++c)
+      if (!t.rows[k][c].empty() || !kSweepResultColumns.count(t.columns[c])) row[t.columns[c]] = t.rows[k][c];
+    in.records.push_back(sweep_record(row, fmt::format("{}: line {}", path, k + 2)));
   }
   return in;
 }

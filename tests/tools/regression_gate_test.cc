@@ -147,7 +147,7 @@ TEST_CASE("gate: sweep CSV rows keep their settings and quoted reasons") {
   CHECK(in->records[1].status == "error");
   CHECK(in->records[1].reason == "sp: must be in 1..8, \"got\" 16");
   CHECK(error_of([&] { read_gate_input(csv.substr(0, csv.size() - 1), "s.csv"); }) ==
-        "s.csv: not a well-formed spsim output: line 3 is not ended by a newline (a cut file?)");
+        "s.csv: line 3: not ended by a newline (a cut file?)");
 }
 
 TEST_CASE("gate: --tolerance and --metrics parse what they document") {
