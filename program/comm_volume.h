@@ -19,5 +19,7 @@
 namespace spsim {
 
 std::vector<double> bytes_sent_per_rank(const Program& program);
+// The bytes op `id` sends, as above (0 for every op but Send and collectives).
+double op_bytes_sent(const Program& program, OpId id);
 
 }  // namespace spsim

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages spsim needs, skipping those already present.
+# Installs the Debian packages spsim needs, skipping those already present,
+# and the npm packages of tests/viewer from their committed lock file.
 # Usage: scripts/install-deps.sh        (uses sudo when not run as root)
 set -euo pipefail
 
@@ -15,6 +16,7 @@ packages=(
   zlib1g-dev              # zlib: Kineto .json.gz traces; and cbc.pc's link line asks for -lz (no CBC
                           # package depends on zlib1g-dev; bz2, lapack, blas: they do)
   gnuplot-nox             # spsim plot: figures (SVG, PNG) from sweeps and runs
+  nodejs                  # the trace viewer test: Chrome DevTools' trace engine (tests/viewer)
   clang                   # the fuzz build (scripts/fuzz.sh): libFuzzer needs clang
   libclang-rt-14-dev      # libFuzzer and clang's sanitizer runtimes (not pulled in by clang
                           # without recommends)
@@ -26,17 +28,30 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+# npm: Debian's package, unless node's own distribution (which bundles npm)
+# is installed.
+if ! command -v npm >/dev/null 2>&1; then
+  missing+=(npm)
 fi
 
-sudo_cmd=()
-if [ "$(id -u)" -ne 0 ]; then
-  sudo_cmd=(sudo)
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo_cmd=()
+  if [ "$(id -u)" -ne 0 ]; then
+    sudo_cmd=(sudo)
+  fi
+  echo "spsim: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  if ! "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"; then
+    "${sudo_cmd[@]}" apt-get update -q
+    "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
 fi
-echo "spsim: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-if ! "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"; then
-  "${sudo_cmd[@]}" apt-get update -q
-  "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+
+# npm packages, exactly those of the committed lock file: Chrome DevTools'
+# trace engine for the trace viewer test (tests/viewer).
+viewer="$(dirname "$0")/../tests/viewer"
+if [ ! -f "$viewer/node_modules/.package-lock.json" ] ||
+   [ "$viewer/package-lock.json" -nt "$viewer/node_modules/.package-lock.json" ]; then
+  echo "spsim: installing tests/viewer's npm packages (npm ci, from package-lock.json)" >&2
+  (cd "$viewer" && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -163,7 +163,7 @@ int run_replay(ReplayArgs& a) {
     topt.link_counters = false;
     topt.memory_counters = false;
     std::ostringstream text;
-    write_chrome_trace(TraceInput{program, matching, tl, setup.topology, flops, {}, "measured: " + title}, topt, text);
+    write_chrome_trace(TraceInput{program, matching, tl, setup.topology, flops, {}, "measured: " + title, {}}, topt, text);
     write_output_file("--trace", a.trace, text.str());
     fmt::print("trace of the measured run written to {}\n", a.trace);
   }

@@ -17,6 +17,7 @@ void bind_run_settings(Settings& s, StudyConfig& c, double& memory_limit_gb) {
   s.bind("device-profile", c.device_profile).bind("link-params", c.link_params);
   s.bind("calibration", c.calibration);
   s.bind("memory-limit", memory_limit_gb).bind("json", c.json).bind("trace", c.trace).bind("timeline", c.timeline);
+  s.bind("trace-dir", c.trace_dir);
   s.bind("trace-ranks", c.trace_ranks).bind("trace-layers", c.trace_layers);
 }
 

@@ -185,10 +185,13 @@ constexpr SettingSpec kSpecs[] = {
     {.name = "json", .kind = K::kPath, .help = "write the results as JSON to this file", .commands = "run,plan,topo,calibrate,compare,replay"},
     {.name = "trace", .kind = K::kPath,
      .help = "write a Chrome trace (Perfetto); with 'all', of the fastest strategy", .commands = "run,replay"},
+    {.name = "trace-dir", .kind = K::kPath,
+     .help = "write a Chrome trace of every strategy that runs to this directory, as <strategy>.json",
+     .commands = "run"},
     {.name = "trace-ranks", .kind = K::kIntegers, .help = "ranks to include in the trace", .min = 0,
-     .max = kMaxRanks - 1, .max_count = kMaxRanks, .commands = "run", .needs = "trace"},
+     .max = kMaxRanks - 1, .max_count = kMaxRanks, .commands = "run", .needs = "trace|trace-dir"},
     {.name = "trace-layers", .kind = K::kIntegers, .help = "layers to include in the trace", .min = 0, .max = 65535,
-     .max_count = 65536, .commands = "run", .needs = "trace"},
+     .max_count = 65536, .commands = "run", .needs = "trace|trace-dir"},
     // Sweeps (spsim sweep).
     {.name = "jobs", .kind = K::kInteger,
      .help = "configurations run at once, one thread each (default: this machine's cores); the output does not "
@@ -526,9 +529,19 @@ void Settings::check_rules() const {
     for (std::string_view other : split(b.spec->replaces))
       if (given(other))
         throw InputError(where(name), "replaces " + where(other) + "; give one of them, not both");
-    for (std::string_view other : split(b.spec->needs))
-      if (bound_.count(std::string(other)) && !given(other))
-        throw InputError(where(name), "has no effect without --" + std::string(other));
+    for (std::string_view other : split(b.spec->needs)) {
+      // "a|b": either one.
+      bool bound = false, any = false;
+      std::string flags;
+      for (std::string_view alt = other; !alt.empty();) {
+        const std::string one(alt.substr(0, alt.find('|')));
+        bound = bound || bound_.count(one);
+        any = any || given(one);
+        flags += (flags.empty() ? "--" : " or --") + one;
+        alt.remove_prefix(std::min(alt.size(), one.size() + 1));
+      }
+      if (bound && !any) throw InputError(where(name), "has no effect without " + flags);
+    }
   }
 }
 

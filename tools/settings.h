@@ -53,7 +53,7 @@ struct SettingSpec {
   std::string_view commands;         // comma-separated: the commands that take it
   std::string_view strategies = "";  // comma-separated: only these strategies use it (empty: all)
   std::string_view replaces = "";    // comma-separated: settings it replaces (an error to give both)
-  std::string_view needs = "";       // comma-separated: settings without which it has no effect
+  std::string_view needs = "";       // comma-separated: settings without which it has no effect ("a|b": either)
 };
 
 // The whole table (for `spsim list settings` and the docs).

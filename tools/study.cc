@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <map>
@@ -216,6 +217,26 @@ StudyResult run_study(const StudyConfig& c) {
     return costs;
   };
 
+  // Writes the Chrome trace of `sim` to `path` (`flag` names it in errors).
+  auto write_trace = [&](const Simulated& sim, const std::string& path, const std::string& flag) {
+    TraceOptions topt;
+    topt.ranks.assign(c.trace_ranks.begin(), c.trace_ranks.end());
+    for (auto l : c.trace_layers) topt.layers.push_back(static_cast<std::uint16_t>(l));
+    const std::string title = fmt::format("{} {} {} P={} on {}", sim.outcome.strategy, model.name,
+                                          r.workload.describe(), sp, r.topology_name);
+    std::ostringstream text;
+    write_chrome_trace(
+        TraceInput{*sim.program, *sim.matching, *sim.timeline, topo, sim.flops, capacity, title, sim.bytes}, topt,
+        text);
+    cli::write_output_file(flag, path, text.str());
+  };
+  if (!c.trace_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(c.trace_dir, ec);
+    if (ec || !std::filesystem::is_directory(c.trace_dir))
+      throw InputError("--trace-dir", "cannot make the directory '" + c.trace_dir + "'");
+  }
+
   std::optional<Simulated> best;
   cli::Progress progress("spsim run", "strategies", chosen.size(), c.progress);
   for (const Strategy* s : chosen) {
@@ -235,7 +256,7 @@ StudyResult run_study(const StudyConfig& c) {
     out.padding_tokens = padding_tokens(*s, r.workload, opt);
     std::unique_ptr<ModelCosts> costs_ptr;
     try {
-      costs_ptr = lower_and_simulate(*s, step, !c.trace.empty(), sim);
+      costs_ptr = lower_and_simulate(*s, step, !c.trace.empty() || !c.trace_dir.empty(), sim);
     } catch (const ProgramTooLarge& e) {
       const std::string why = fmt::format(
           "its program grows past {} ops, more than --memory-limit {:.3g} GB holds (~{:.0f} bytes per op); lower "
@@ -287,11 +308,15 @@ StudyResult run_study(const StudyConfig& c) {
     out.critical = critical_path(p, *sim.matching, *sim.timeline, topo);
     out.tokens_per_s = static_cast<double>(r.workload.total_tokens()) / out.metrics.step_time_s;
     sim.flops = costs.op_flops();
-    if (!c.timeline.empty()) sim.bytes = costs.op_bytes();
+    if (want_trace || !c.trace_dir.empty()) sim.bytes = costs.op_bytes();
     double flops = 0;
     for (double f : sim.flops) flops += f;
     out.flops_per_rank = flops / sp;
     r.outcomes.push_back(out);
+    if (!c.trace_dir.empty()) {
+      write_trace(sim, (std::filesystem::path(c.trace_dir) / (out.strategy + ".json")).string(), "--trace-dir");
+      r.traced_all.push_back(out.strategy);
+    }
     if (want_trace && (!best || out.metrics.step_time_s < best->outcome.metrics.step_time_s)) best = std::move(sim);
   }
 
@@ -325,16 +350,7 @@ StudyResult run_study(const StudyConfig& c) {
     r.traced = best->outcome.strategy;
   }
   if (want_trace && best && !c.trace.empty()) {
-    std::ofstream f(c.trace);
-    if (!f) throw InputError("--trace", "cannot write '" + c.trace + "'");
-    TraceOptions topt;
-    topt.ranks.assign(c.trace_ranks.begin(), c.trace_ranks.end());
-    for (auto l : c.trace_layers) topt.layers.push_back(static_cast<std::uint16_t>(l));
-    const std::string title = fmt::format("{} {} {} P={} on {}", best->outcome.strategy, model.name,
-                                          r.workload.describe(), sp, r.topology_name);
-    write_chrome_trace(TraceInput{*best->program, *best->matching, *best->timeline, topo, best->flops, capacity, title},
-                       topt, f);
-    if (!f.flush()) throw InputError("--trace", "could not write all of '" + c.trace + "' (is the device full?)");
+    write_trace(*best, c.trace, "--trace");
     r.traced = best->outcome.strategy;
   }
   if (!c.json.empty()) {
@@ -470,6 +486,8 @@ void print_study(const StudyResult& r, std::ostream& os) {
           "sent and run through the dense layers): "
        << padded << "\n";
   if (r.traced && !c.trace.empty()) os << fmt::format("trace of {} written to {}\n", *r.traced, c.trace);
+  if (!r.traced_all.empty())
+    os << fmt::format("traces of {} strategies written to {}/<strategy>.json\n", r.traced_all.size(), c.trace_dir);
   if (r.traced && !c.timeline.empty()) os << fmt::format("timeline of {} written to {}\n", *r.traced, c.timeline);
   if (!c.json.empty()) os << fmt::format("metrics written to {}\n", c.json);
 }

@@ -53,6 +53,7 @@ struct StudyConfig {
   std::string calibration;                 // a calibration profile (spsim calibrate; costmodel/calibration_profile.h)
   std::string json;                        // write metrics here
   std::string trace;                       // write a Chrome trace here
+  std::string trace_dir;                   // write every strategy's Chrome trace here, as <strategy>.json
   std::string timeline;                    // write the Timeline file here (traces/timeline_file.h)
   std::vector<std::uint32_t> trace_ranks;  // limit the trace (empty: all)
   std::vector<std::uint32_t> trace_layers;
@@ -101,6 +102,7 @@ struct StudyResult {
   std::string topology_name;
   std::vector<StrategyOutcome> outcomes;
   std::optional<std::string> traced;  // the strategy whose trace / timeline was written
+  std::vector<std::string> traced_all;  // the strategies traced to --trace-dir
   std::string calibration_note;       // which calibration is in force ("" for none)
 
   // True when fewer layers than the model's were simulated, so the peak

@@ -7,16 +7,35 @@
 #include <map>
 #include <set>
 
+#include "program/comm_volume.h"
+
 namespace spsim {
 namespace {
 
-std::int64_t to_ns(double s) { return std::llround(s * 1e9); }
+// Trace time = simulated time + this origin: the DevTools trace engine leaves
+// events at ts 0 out of the trace's range.
+constexpr std::int64_t kOriginNs = 1000;
+// The cat of every slice and flow event (see flows()).
+constexpr const char* kCat = "spsim";
+
+std::int64_t to_ns(double s) { return std::llround(s * 1e9) + kOriginNs; }
 
 // Microseconds with three decimals from integer nanoseconds.
 std::string us(std::int64_t ns) {
   const bool neg = ns < 0;
   const std::int64_t a = neg ? -ns : ns;
   return fmt::format("{}{}.{:03d}", neg ? "-" : "", a / 1000, static_cast<int>(a % 1000));
+}
+
+// A slice's duration: [start, end) exactly, but as the double a viewer adds
+// to the start's double, never past the end's (DevTools nests slices by
+// ts + dur in floating point: a sum a rounding past the next slice's ts drops it).
+std::string dur(std::int64_t start_ns, std::int64_t end_ns) {
+  const std::string a = us(start_ns), b = us(end_ns);
+  const double ta = std::strtod(a.c_str(), nullptr), tb = std::strtod(b.c_str(), nullptr);
+  double d = tb - ta;
+  while (d > 0 && ta + d > tb) d = std::nextafter(d, 0.0);
+  return fmt::format("{}", std::max(d, 0.0));
 }
 
 std::string escape(std::string_view s) {
@@ -81,26 +100,71 @@ class Writer {
       if (!keep_op(id)) continue;
       slice(id);
     }
-    for (std::size_t i = 0; i < p.num_ops(); ++i) {
-      const OpId id = op_id(i);
-      const Op& o = p.op(id);
-      if (o.kind != OpKind::kSend || !keep_op(id)) continue;
-      const std::optional<OpId> recv = in_.matching.partner(id);
-      if (!keep_op(*recv)) continue;
-      const Op& ro = p.op(*recv);
-      const OpTiming &ts = in_.timeline.at(id), &tr = in_.timeline.at(*recv);
-      event(fmt::format(R"({{"ph":"s","id":{},"cat":"p2p","name":"message","pid":{},"tid":{},"ts":{}}})", i,
-                        pid(dev_of(o.rank)), tid(o.rank, idx(o.stream)), us(to_ns(ts.start_s))));
-      event(fmt::format(R"({{"ph":"f","bp":"e","id":{},"cat":"p2p","name":"message","pid":{},"tid":{},"ts":{}}})", i,
-                        pid(dev_of(ro.rank)), tid(ro.rank, idx(ro.stream)), us(to_ns(tr.start_s))));
-    }
+    flows(keep_op);
     if (opt_.memory_counters) memory_counters(ranks_on);
     if (opt_.link_counters) link_counters();
     out_ << "\n]}\n";
   }
 
  private:
+  // Devices are processes 1.. (Perfetto takes pid 0 for its idle process);
+  // the network's counters follow them.
   static std::uint64_t pid(DeviceId d) { return std::uint64_t{d} + 1; }
+  std::uint64_t network_pid() const { return std::uint64_t{in_.topology.num_devices()} + 1; }
+
+  // The first op (by start) that waits on `recv`: an op depending on it, or
+  // else the next op of its stream. nullopt when none is kept.
+  template <class Keep>
+  std::optional<OpId> consumer_of(OpId recv, const std::vector<std::vector<OpId>>& dependents, const Keep& keep) const {
+    const Program& p = in_.program;
+    std::optional<OpId> best;
+    auto consider = [&](OpId c) {
+      if (!keep(c)) return;
+      if (!best || in_.timeline.at(c).start_s < in_.timeline.at(*best).start_s) best = c;
+    };
+    for (OpId c : dependents[idx(recv)]) consider(c);
+    if (!best) {
+      const Op& r = p.op(recv);
+      for (std::size_t j = idx(recv) + 1; j < p.num_ops() && !best; ++j) {
+        const Op& o = p.op(op_id(j));
+        if (o.rank == r.rank && o.stream == r.stream) consider(op_id(j));
+      }
+    }
+    return best;
+  }
+
+  // A flow arrow from each Send to the op that consumes what it sent. Both
+  // ends bind to their slice as DevTools binds them: the same ts, pid, tid
+  // and cat as the slice, and the two ends of one flow the same cat — so
+  // every slice has one cat (kCat), its category an arg.
+  template <class Keep>
+  void flows(const Keep& keep_op) {
+    const Program& p = in_.program;
+    std::vector<std::vector<OpId>> dependents(p.num_ops());
+    for (std::size_t i = 0; i < p.num_ops(); ++i)
+      for (OpId d : p.deps(op_id(i))) dependents[idx(d)].push_back(op_id(i));
+    for (std::size_t i = 0; i < p.num_ops(); ++i) {
+      const OpId id = op_id(i);
+      const Op& o = p.op(id);
+      if (o.kind != OpKind::kSend || !keep_op(id)) continue;
+      const std::optional<OpId> recv = in_.matching.partner(id);
+      if (!recv) continue;
+      const std::optional<OpId> to = consumer_of(*recv, dependents, keep_op);
+      if (!to) continue;
+      const Op& co = p.op(*to);
+      const std::int64_t from_ts = to_ns(in_.timeline.at(id).start_s), to_ts = to_ns(in_.timeline.at(*to).start_s);
+      if (to_ts <= from_ts) continue;  // not drawable: a viewer keys a flow's ends by time
+      event(fmt::format(R"({{"ph":"s","id":{},"cat":"{}","name":"message","pid":{},"tid":{},"ts":{}}})", i, kCat,
+                        pid(dev_of(o.rank)), tid(o.rank, idx(o.stream)), us(from_ts)));
+      event(fmt::format(R"({{"ph":"f","bp":"e","id":{},"cat":"{}","name":"message","pid":{},"tid":{},"ts":{}}})", i,
+                        kCat, pid(dev_of(co.rank)), tid(co.rank, idx(co.stream)), us(to_ts)));
+    }
+  }
+
+  const char* category_name(OpId id) const {
+    const OpCategory cat = op_kind_info(in_.program.op(id).kind).category;
+    return cat == OpCategory::kComm ? "comm" : cat == OpCategory::kCompute ? "compute" : "memory";
+  }
   std::uint64_t tid(RankId r, std::size_t stream) const { return std::uint64_t{r} * in_.program.num_streams() + stream + 1; }
   DeviceId dev_of(RankId r) const { return in_.timeline.placement[r]; }
 
@@ -114,24 +178,38 @@ class Writer {
     const auto P = pid(dev_of(o.rank));
     const auto T = tid(o.rank, idx(o.stream));
     if (cat == OpCategory::kComm && ts > tr)
-      event(fmt::format(R"({{"ph":"X","name":"wait","cat":"wait","pid":{},"tid":{},"ts":{},"dur":{}}})", P, T, us(tr),
-                        us(ts - tr)));
-    std::string args = fmt::format(R"("op":{},"layer":{},"step":{})", idx(id), o.layer, o.step);
-    double bytes = 0;
+      event(fmt::format(R"({{"ph":"X","name":"wait","cat":"{}","pid":{},"tid":{},"ts":{},"dur":{},"args":{{"category":"wait"}}}})",
+                        kCat, P, T, us(tr), dur(tr, ts)));
+    std::string args =
+        fmt::format(R"("category":"{}","op":{},"layer":{},"step":{})", category_name(id), idx(id), o.layer, o.step);
     std::string shapes;
     for (BufferId b : p.operands(id)) {
       const Buffer& buf = p.buffer(b);
-      bytes += static_cast<double>(buf.bytes());
       if (!shapes.empty()) shapes += ", ";
       shapes += fmt::format("{} [{},{},{}] {}", p.buffer_name(b), buf.rows, buf.heads, buf.cols, dtype_name(buf.dtype));
     }
-    args += fmt::format(R"(,"operands":"{}","bytes":{:.0f})", escape(shapes), bytes);
-    if (!in_.op_flops.empty()) args += fmt::format(R"(,"flops":{:.0f})", in_.op_flops[idx(id)]);
+    args += fmt::format(R"(,"operands":"{}")", escape(shapes));
+    const double seconds = static_cast<double>(te - ts) * 1e-9;
+    if (cat == OpCategory::kComm) {
+      // What crosses the wire: a Send's message, what a Recv receives, a
+      // collective member's bandwidth-optimal volume (program/comm_volume.h).
+      double wire = op_bytes_sent(p, id);
+      if (o.kind == OpKind::kRecv)
+        for (BufferId b : p.operands(id)) wire += static_cast<double>(p.buffer(b).bytes());
+      args += fmt::format(R"(,"wire_bytes":{:.0f})", wire);
+      if (seconds > 0) args += fmt::format(R"(,"GB/s":{:.2f})", wire / seconds / 1e9);
+      args += fmt::format(R"(,"wait_us":{})", us(ts - tr));
+    } else {
+      if (!in_.op_bytes.empty()) args += fmt::format(R"(,"memory_bytes":{:.0f})", in_.op_bytes[idx(id)]);
+      if (!in_.op_flops.empty()) {
+        args += fmt::format(R"(,"flops":{:.0f})", in_.op_flops[idx(id)]);
+        if (seconds > 0 && in_.op_flops[idx(id)] > 0)
+          args += fmt::format(R"(,"TFLOP/s":{:.1f})", in_.op_flops[idx(id)] / seconds / 1e12);
+      }
+    }
     if (o.work > 0) args += fmt::format(R"(,"pairs_per_head":{})", o.work);
-    if (cat == OpCategory::kComm) args += fmt::format(R"(,"wait_us":{})", us(ts - tr));
-    const char* cat_name = cat == OpCategory::kComm ? "comm" : cat == OpCategory::kCompute ? "compute" : "memory";
     event(fmt::format(R"({{"ph":"X","name":"{}","cat":"{}","pid":{},"tid":{},"ts":{},"dur":{},"args":{{{}}}}})",
-                      escape(name), cat_name, P, T, us(ts), us(te - ts), args));
+                      escape(name), kCat, P, T, us(ts), dur(ts, te), args));
   }
 
   void memory_counters(const std::map<DeviceId, std::vector<RankId>>& ranks_on) {
@@ -173,7 +251,8 @@ class Writer {
     for (LinkId l = 0; l < series.size(); ++l) {
       if (series[l].empty()) continue;
       if (!any) {
-        event(R"({"ph":"M","name":"process_name","pid":0,"tid":0,"args":{"name":"network"}})");
+        event(fmt::format(R"({{"ph":"M","name":"process_name","pid":{},"tid":0,"args":{{"name":"network"}}}})",
+                          network_pid()));
         any = true;
       }
       const double cap = l < in_.link_capacity.size() ? in_.link_capacity[l] : in_.topology.link(l).bandwidth_bytes_per_s;
@@ -189,8 +268,8 @@ class Writer {
         rate = steps ? rate + s[i].second : s[i].second;
         if (i + 1 < s.size() && to_ns(s[i + 1].first) == to_ns(s[i].first)) continue;
         if (!in_window(to_ns(s[i].first))) continue;
-        event(fmt::format(R"({{"ph":"C","name":"{}","pid":0,"ts":{},"args":{{"utilization":{:.4f}}}}})", escape(name),
-                          us(to_ns(s[i].first)), std::max(0.0, rate) / cap));
+        event(fmt::format(R"({{"ph":"C","name":"{}","pid":{},"ts":{},"args":{{"utilization":{:.4f}}}}})",
+                          escape(name), network_pid(), us(to_ns(s[i].first)), std::max(0.0, rate) / cap));
       }
     }
   }

@@ -6,15 +6,23 @@
 //   thread per (rank, stream), named "compute", "send", ... ("r5 compute"
 //   when a device hosts several ranks);
 // - a complete event per op: name = kind (communication: "send -> 3",
-//   "recv <- 2", "all_gather"), args: op id, layer, step, operand shapes,
-//   bytes, FLOPs (when given), wait (time a communication waited for its
-//   partner, drawn as its own "wait" slice before it);
-// - a flow arrow from each Send to its Recv;
+//   "recv <- 2", "all_gather"), args: op id, layer, step, operand shapes;
+//   communication: wire bytes (what the op sends or receives,
+//   program/comm_volume.h), its rate (GB/s) and wait (time it waited for its
+//   partner, drawn as its own "wait" slice before it); compute: memory bytes
+//   and FLOPs (when given) and TFLOP/s;
+// - a flow arrow from each Send to the op that consumes what it sent (an op
+//   depending on the matching Recv), bound as DevTools binds flows (the
+//   slice's ts, pid, tid and cat);
 // - counters: link utilization (fraction of capacity, for links with
 //   traffic; needs the timeline's rate series) in a "network" process, and
 //   memory in use per device (MB);
-// - timestamps in microseconds from integer nanoseconds, so slices of one
-//   thread nest strictly and the same input gives the same bytes.
+// - timestamps in microseconds from integer nanoseconds, offset by 1 us (the
+//   DevTools trace engine leaves events at ts 0 out of the range); each
+//   duration the double that, added to its start as viewers do, does not
+//   pass its end, so slices of one thread nest strictly in DevTools and
+//   Perfetto; the same input gives the same bytes;
+// - devices are processes 1..N (Perfetto reserves pid 0), the network N+1.
 // Filters keep big traces openable: ranks, layers, a time window.
 
 #include <cstdint>
@@ -47,6 +55,7 @@ struct TraceInput {
   std::span<const double> op_flops;       // per op (empty: not written)
   std::span<const double> link_capacity;  // per link, bytes/s (empty: raw bandwidth)
   std::string title;                      // written to otherData
+  std::span<const double> op_bytes;       // per op: device memory bytes of compute ops (empty: not written)
 };
 
 // Writes the whole trace to `out`.

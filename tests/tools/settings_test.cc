@@ -110,7 +110,7 @@ TEST_CASE("a setting that another replaces, or that has no effect alone, is refu
   Run mixed({"--config", cfg, "--seqlens", "10,20"});
   CHECK(error_of(mixed) == "--seqlens: replaces " + cfg + ": key 'batch'; give one of them, not both");
   Run alone({"--trace-ranks", "0,1"});
-  CHECK(error_of(alone) == "--trace-ranks: has no effect without --trace");
+  CHECK(error_of(alone) == "--trace-ranks: has no effect without --trace or --trace-dir");
   Run traced({"--trace-ranks", "0,1", "--trace", "t.json"});
   CHECK(error_of(traced).empty());
 }

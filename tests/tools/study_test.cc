@@ -41,45 +41,95 @@ std::filesystem::path temp_file(const std::string& name) {
   return std::filesystem::temp_directory_path() / ("spsim_test_" + name);
 }
 
-TEST_CASE("the trace is valid Chrome JSON with strictly nested slices and matched flow arrows") {
+TEST_CASE("the trace is valid Chrome JSON with strictly nested slices and flow arrows bound at both ends") {
   StudyConfig c = small("zigzag");
   c.trace = temp_file("trace.json").string();
   const StudyResult r = run_study(c);
   const auto j = nlohmann::json::parse(slurp(c.trace));
   REQUIRE(j.contains("traceEvents"));
   CHECK(j.at("displayTimeUnit") == "ms");
-  // Slices in integer nanoseconds (the writer prints microseconds with 3 decimals).
-  std::map<std::pair<int, int>, std::vector<std::pair<long long, long long>>> slices;
-  std::map<long, int> flow_starts, flow_ends;
+  // Per thread, the slices as a viewer reads them: doubles, ts and ts + dur.
+  using Thread = std::pair<int, int>;
+  std::map<Thread, std::vector<std::pair<double, double>>> slices;
+  std::map<long, std::pair<Thread, double>> flow_starts, flow_ends;
   std::map<int, std::string> process_names;
-  double last_end_us = 0;
+  double first_ts = 1e300, last_end_us = 0;
   for (const auto& e : j.at("traceEvents")) {
     const std::string ph = e.at("ph");
+    if (e.contains("pid")) CHECK(e.at("pid") != 0);  // Perfetto's idle process
+    if (e.contains("ts")) first_ts = std::min(first_ts, e.at("ts").get<double>());
     if (ph == "X") {
       const double ts = e.at("ts"), dur = e.at("dur");
       CHECK(dur >= 0);
-      const long long ts_ns = std::llround(ts * 1000), dur_ns = std::llround(dur * 1000);
-      slices[{e.at("pid"), e.at("tid")}].emplace_back(ts_ns, ts_ns + dur_ns);
+      CHECK(e.at("cat") == "spsim");
+      slices[{e.at("pid"), e.at("tid")}].emplace_back(ts, ts + dur);
       last_end_us = std::max(last_end_us, ts + dur);
-    } else if (ph == "s") {
-      ++flow_starts[e.at("id")];
-    } else if (ph == "f") {
-      ++flow_ends[e.at("id")];
-      CHECK(e.at("bp") == "e");
+    } else if (ph == "s" || ph == "f") {
+      CHECK(e.at("cat") == "spsim");
+      (ph == "s" ? flow_starts : flow_ends)[e.at("id")] = {{e.at("pid"), e.at("tid")}, e.at("ts").get<double>()};
+      if (ph == "f") CHECK(e.at("bp") == "e");
     } else if (ph == "M" && e.at("name") == "process_name") {
       process_names[e.at("pid")] = e.at("args").at("name");
     }
   }
-  // One thread's slices never overlap (Perfetto would push them to another track).
+  // One thread's slices never overlap, in the viewer's floating point: a
+  // slice's ts + dur never passes the next one's ts (DevTools drops it).
   for (auto& [thread, v] : slices) {
     std::sort(v.begin(), v.end());
     for (std::size_t i = 1; i < v.size(); ++i) CHECK(v[i].first >= v[i - 1].second);
   }
-  CHECK(flow_starts == flow_ends);
-  CHECK(!flow_starts.empty());
+  // Every flow's ends are the starts of slices of their threads (how DevTools
+  // binds them), at two different times.
+  REQUIRE(!flow_starts.empty());
+  CHECK(flow_starts.size() == flow_ends.size());
+  auto starts_a_slice = [&](const std::pair<Thread, double>& end) {
+    const auto& v = slices.at(end.first);
+    return std::any_of(v.begin(), v.end(), [&](const auto& s) { return s.first == end.second; });
+  };
+  for (const auto& [id, start] : flow_starts) {
+    CAPTURE(id);
+    REQUIRE(flow_ends.count(id));
+    CHECK(starts_a_slice(start));
+    CHECK(starts_a_slice(flow_ends.at(id)));
+    CHECK(flow_ends.at(id).second > start.second);
+  }
   CHECK(process_names.at(1) == "node0/gpu0");
-  // Timestamps are microseconds: the last slice ends at the step time.
-  CHECK(last_end_us == doctest::Approx(r.outcomes.at(0).metrics.step_time_s * 1e6).epsilon(1e-6));
+  // Timestamps are microseconds from an origin of 1 us (DevTools leaves ts 0
+  // out of the range): the last slice ends at the step time after it.
+  CHECK(first_ts >= 1.0);
+  CHECK(last_end_us - 1.0 == doctest::Approx(r.outcomes.at(0).metrics.step_time_s * 1e6).epsilon(1e-6));
+  std::filesystem::remove(c.trace);
+}
+
+TEST_CASE("trace args: wire bytes and rates of communication, FLOP rates of compute") {
+  // ulysses at P=8, S=16K, llama3-8b (H=32, 8 KV heads, D=128, bf16): each
+  // all-to-all member holds a [S/P rows, heads, D] block and sends (P-1)/P of it.
+  StudyConfig c = small("ulysses");
+  c.layers = 1;
+  c.trace = temp_file("trace_args.json").string();
+  run_study(c);
+  const auto j = nlohmann::json::parse(slurp(c.trace));
+  int collectives = 0, computes = 0;
+  for (const auto& e : j.at("traceEvents")) {
+    if (e.at("ph") != "X" || !e.contains("args") || !e.at("args").contains("op")) continue;
+    const auto& a = e.at("args");
+    const double dur_s = e.at("dur").get<double>() * 1e-6;
+    if (a.at("category") == "comm" && e.at("name") == "all_to_all") {
+      ++collectives;
+      const double wire = a.at("wire_bytes");
+      // The member's input block: 2048 rows x (32 or 8 heads) x 128 x 2 bytes.
+      const double q_block = 2048.0 * 32 * 128 * 2, kv_block = 2048.0 * 8 * 128 * 2;
+      CHECK((wire == doctest::Approx(q_block * 7 / 8) || wire == doctest::Approx(kv_block * 7 / 8)));
+      if (dur_s > 0) CHECK(a.at("GB/s").get<double>() == doctest::Approx(wire / dur_s / 1e9).epsilon(0.01));
+    } else if (a.at("category") == "compute" && a.contains("TFLOP/s")) {
+      ++computes;
+      CHECK(a.at("TFLOP/s").get<double>() ==
+            doctest::Approx(a.at("flops").get<double>() / dur_s / 1e12).epsilon(0.01));
+      CHECK(a.at("memory_bytes").get<double>() > 0);
+    }
+  }
+  CHECK(collectives > 0);
+  CHECK(computes > 0);
   std::filesystem::remove(c.trace);
 }
 
