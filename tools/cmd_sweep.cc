@@ -198,6 +198,7 @@ CommandAction add_sweep_command(CLI::App& app) {
   auto s = std::make_shared<Settings>(*cmd, "sweep");
   bind_study_settings(*s, a->base);
   s->bind("network", a->base.network).bind("zero-stage", a->base.zero_stage);
+  s->bind("exact-depth", a->base.exact_depth);
   s->bind("device-profile", a->base.device_profile).bind("link-params", a->base.link_params);
   s->bind("calibration", a->base.calibration).bind("memory-limit", a->memory_limit_gb);
   s->bind("jobs", a->jobs).bind("shard", a->shard).bind("csv", a->csv).bind("jsonl", a->jsonl);

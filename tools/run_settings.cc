@@ -13,7 +13,7 @@ void bind_study_settings(Settings& s, StudyConfig& c) {
 
 void bind_run_settings(Settings& s, StudyConfig& c, double& memory_limit_gb) {
   bind_study_settings(s, c);
-  s.bind("network", c.network).bind("zero-stage", c.zero_stage);
+  s.bind("network", c.network).bind("zero-stage", c.zero_stage).bind("exact-depth", c.exact_depth);
   s.bind("device-profile", c.device_profile).bind("link-params", c.link_params);
   s.bind("calibration", c.calibration);
   s.bind("memory-limit", memory_limit_gb).bind("json", c.json).bind("trace", c.trace).bind("timeline", c.timeline);

@@ -15,6 +15,7 @@
 #include "costmodel/calibration_profile.h"
 #include "costmodel/device_profile_json.h"
 #include "costmodel/link_model.h"
+#include "sim/depth_replication.h"
 #include "sim/engine.h"
 #include "program/input_error.h"
 #include "sim/model_costs.h"
@@ -69,6 +70,12 @@ constexpr double kStudyBytesPerOp = 1024;
 // Programs of this many ops take seconds to simulate (tokenring at SP=64,
 // 32 layers: 2.6M ops, 21 s with the flow network): the study reports them.
 constexpr std::size_t kProgressOps = 1'000'000;
+// Fast repeated layers (sim/depth_replication.h): k and k+2 layers are
+// simulated (k = 6 or 7, of the parity of the depth), a steady state of
+// period 1 or 2 layers checked on layers 1..5 of the second (the first layer
+// and the last ones, next to the loss, are the transients it skips).
+constexpr std::uint32_t kReplicateFrom = 6;
+constexpr std::uint32_t kReplicatePeriod = 2;
 
 struct Simulated {
   StrategyOutcome outcome;
@@ -255,8 +262,29 @@ StudyResult run_study(const StudyConfig& c) {
     }
     out.padding_tokens = padding_tokens(*s, r.workload, opt);
     std::unique_ptr<ModelCosts> costs_ptr;
+    // Fast repeated layers (sim/depth_replication.h): k and k+1 layers are
+    // simulated and, once the steady state holds, the others replicated;
+    // otherwise (or with --exact-depth, a trace or a Timeline file, which
+    // show every op) the whole depth is simulated.
+    const std::uint32_t k = kReplicateFrom + (step.layers - kReplicateFrom) % kReplicatePeriod;
+    const bool try_replicate = !c.exact_depth && !want_trace && c.trace_dir.empty() &&
+                               step.layers > kReplicateFrom + kReplicatePeriod + 1;
+    Simulated base;  // k layers, when replicating
+    std::unique_ptr<ModelCosts> base_costs;
+    std::optional<LayerPeriod> period;
     try {
-      costs_ptr = lower_and_simulate(*s, step, !c.trace.empty() || !c.trace_dir.empty(), sim);
+      if (try_replicate) {
+        ModelStep deeper = step;
+        deeper.layers = k + kReplicatePeriod;
+        costs_ptr = lower_and_simulate(*s, deeper, false, sim);
+        period = steady_period(*sim.program, *sim.timeline, 1, kReplicatePeriod);
+        if (period) {
+          ModelStep shallower = step;
+          shallower.layers = k;
+          base_costs = lower_and_simulate(*s, shallower, false, base);
+        }
+      }
+      if (!period) costs_ptr = lower_and_simulate(*s, step, !c.trace.empty() || !c.trace_dir.empty(), sim);
     } catch (const ProgramTooLarge& e) {
       const std::string why = fmt::format(
           "its program grows past {} ops, more than --memory-limit {:.3g} GB holds (~{:.0f} bytes per op); lower "
@@ -274,43 +302,68 @@ StudyResult run_study(const StudyConfig& c) {
     for (RankId rk = 0; rk < sp; ++rk) mem_capacity[rk] = costs.profile(rk).memory_bytes;
     out.ops = p.num_ops();
     out.metrics = compute_metrics(MetricsInput{p, *sim.timeline, topo, capacity, static_per_rank, mem_capacity});
-    if (r.extrapolates_depth()) {
-      // The whole model's peak, whatever --layers simulates: one more layer
-      // is simulated, and each rank's peak grows linearly with depth by what
-      // a layer holds for its backward (tests/tools/memory_study_test.cc).
-      ModelStep deeper = step;
-      ++deeper.layers;
-      Simulated d;
-      try {
-        lower_and_simulate(*s, deeper, false, d);
-      } catch (const ProgramTooLarge& e) {
-        throw InputError("--memory-limit", fmt::format("strategy {}: the program of {} layers (to extrapolate the "
-                                                       "peak memory) grows past {} ops; lower --layers or raise "
-                                                       "--memory-limit",
-                                                       out.strategy, deeper.layers, e.limit()));
-      }
-      const Metrics deeper_metrics =
-          compute_metrics(MetricsInput{*d.program, *d.timeline, topo, capacity, static_per_rank, mem_capacity});
-      const double more = static_cast<double>(r.model_layers - r.layers);
+    // Each rank's peak grows linearly with depth by what a layer holds for
+    // its backward (tests/tools/memory_study_test.cc): from k and k+1 layers
+    // when replicating, else by one more layer when --layers is short of the
+    // model's.
+    // `apart`: the layers between the two; `more`: the layers to add.
+    auto grow_peaks = [&](const Metrics& shallower, const Metrics& deeper, double apart, double more) {
       for (std::size_t rk = 0; rk < out.metrics.ranks.size(); ++rk) {
         RankMetrics& rm = out.metrics.ranks[rk];
-        const double held = std::max(0.0, deeper_metrics.ranks[rk].peak_activation_bytes - rm.peak_activation_bytes);
+        const double held =
+            std::max(0.0, deeper.ranks[rk].peak_activation_bytes - shallower.ranks[rk].peak_activation_bytes) / apart;
         rm.peak_activation_bytes += more * held;
         rm.peak_memory_bytes += more * held;
-        out.held_per_layer_bytes = std::max(out.held_per_layer_bytes, held);
+        if (r.extrapolates_depth()) out.held_per_layer_bytes = std::max(out.held_per_layer_bytes, held);
       }
+    };
+    const std::uint32_t depth = r.extrapolates_depth() ? r.model_layers : r.layers;  // of the peak memory
+    double flops = 0;
+    if (period) {
+      const Metrics mk =
+          compute_metrics(MetricsInput{*base.program, *base.timeline, topo, capacity, static_per_rank, mem_capacity});
+      const std::uint32_t simulated = k + kReplicatePeriod;
+      const double more = static_cast<double>((step.layers - simulated) / kReplicatePeriod);  // periods
+      const CriticalPath ck = critical_path(*base.program, *base.matching, *base.timeline, topo);
+      out.critical = replicate_critical_path(ck, critical_path(p, *sim.matching, *sim.timeline, topo), more);
+      out.ops = p.num_ops() + static_cast<std::size_t>(more) * (p.num_ops() - base.program->num_ops());
+      const Metrics mk1 = out.metrics;
+      out.metrics = replicate_metrics(mk, mk1, more);
+      grow_peaks(mk, mk1, kReplicatePeriod, static_cast<double>(depth - simulated));
+      double fk = 0, fk1 = 0;
+      for (double f : base_costs->op_flops()) fk += f;
+      for (double f : costs.op_flops()) fk1 += f;
+      flops = fk1 + more * (fk1 - fk);
+      out.replicated_layers = step.layers - simulated;
+    } else {
+      if (r.extrapolates_depth()) {
+        ModelStep deeper = step;
+        ++deeper.layers;
+        Simulated d;
+        try {
+          lower_and_simulate(*s, deeper, false, d);
+        } catch (const ProgramTooLarge& e) {
+          throw InputError("--memory-limit", fmt::format("strategy {}: the program of {} layers (to extrapolate "
+                                                         "the peak memory) grows past {} ops; lower --layers or "
+                                                         "raise --memory-limit",
+                                                         out.strategy, deeper.layers, e.limit()));
+        }
+        const Metrics deeper_metrics =
+            compute_metrics(MetricsInput{*d.program, *d.timeline, topo, capacity, static_per_rank, mem_capacity});
+        const Metrics shallower = out.metrics;
+        grow_peaks(shallower, deeper_metrics, 1, static_cast<double>(depth - r.layers));
+      }
+      out.critical = critical_path(p, *sim.matching, *sim.timeline, topo);
+      sim.flops = costs.op_flops();
+      for (double f : sim.flops) flops += f;
     }
     if (!std::isfinite(out.metrics.step_time_s) || !(out.metrics.step_time_s > 0))
       throw InputError(c.topology_file.empty() ? "--topology" : c.topology_file,
                        fmt::format("strategy {}: the predicted step time is {} s; a bandwidth, latency or peak of "
                                    "the cluster or device profile is degenerate",
                                    out.strategy, out.metrics.step_time_s));
-    out.critical = critical_path(p, *sim.matching, *sim.timeline, topo);
     out.tokens_per_s = static_cast<double>(r.workload.total_tokens()) / out.metrics.step_time_s;
-    sim.flops = costs.op_flops();
     if (want_trace || !c.trace_dir.empty()) sim.bytes = costs.op_bytes();
-    double flops = 0;
-    for (double f : sim.flops) flops += f;
     out.flops_per_rank = flops / sp;
     r.outcomes.push_back(out);
     if (!c.trace_dir.empty()) {
@@ -471,6 +524,17 @@ void print_study(const StudyResult& r, std::ostream& os) {
   os << "compute: mean busy share per rank; exposed: max per rank of communication not hidden by compute; "
         "overlap: hidden share of all communication\n";
   if (any_over) os << "! peak memory exceeds the device's capacity\n";
+  std::size_t replicated = 0, ran = 0;
+  std::uint32_t other = 0;
+  for (const auto& o : r.outcomes) {
+    ran += !o.skipped;
+    replicated += o.replicated_layers > 0;
+    other = std::max(other, o.replicated_layers);
+  }
+  if (replicated > 0)
+    os << fmt::format("layers: {} of the {} strategies simulated {} of the {} layers and replicated the other {} "
+                      "from the step's steady state (exact; --exact-depth simulates every layer)\n",
+                      replicated, ran, r.layers - other, r.layers, other);
   if (r.extrapolates_depth())
     os << fmt::format("peak GB: the whole model's {} layers; {} and {} layers were simulated and each rank's peak "
                       "grows by what one layer holds for its backward\n",
@@ -516,6 +580,7 @@ std::string study_json(const StudyResult& r) {
     }
     const Metrics& m = o.metrics;
     s["ops"] = o.ops;
+    if (o.replicated_layers > 0) s["replicated_layers"] = o.replicated_layers;
     s["step_time_s"] = m.step_time_s;
     s["tokens_per_s"] = o.tokens_per_s;
     s["overlap_ratio"] = m.overlap_ratio;

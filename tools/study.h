@@ -66,6 +66,9 @@ struct StudyConfig {
   // skipped with the reason, even when it is the only one chosen (a sweep's
   // rows); otherwise a study no strategy can run is an InputError.
   bool keep_refusals = false;
+  // Simulate every layer, not k and k+1 with the rest replicated from their
+  // steady state (sim/depth_replication.h).
+  bool exact_depth = false;
 };
 
 struct StrategyOutcome {
@@ -79,6 +82,7 @@ struct StrategyOutcome {
   double flops_per_rank = 0; // useful FLOPs (mean over ranks)
   std::int64_t padding_tokens = 0;  // tokens added padding each sequence to the strategy's multiple
   double held_per_layer_bytes = 0;  // max over ranks: what one more layer adds to the peak (with --layers)
+  std::uint32_t replicated_layers = 0;  // layers replicated from the steady state, not simulated
 };
 
 // What the table of `spsim run` and a sweep's row say of one strategy.

@@ -86,7 +86,9 @@ TEST_CASE("the trace is valid Chrome JSON with strictly nested slices and flow a
     const auto& v = slices.at(end.first);
     return std::any_of(v.begin(), v.end(), [&](const auto& s) { return s.first == end.second; });
   };
-  for (const auto& [id, start] : flow_starts) {
+  for (const auto& entry : flow_starts) {
+    const long id = entry.first;  // a plain variable: CAPTURE's lambda may not capture a binding (clang < 16)
+    const auto& start = entry.second;
     CAPTURE(id);
     REQUIRE(flow_ends.count(id));
     CHECK(starts_a_slice(start));
