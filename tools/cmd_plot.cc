@@ -77,16 +77,22 @@ int run_plot(PlotArgs& a, const Settings& s) {
     ps = line_plot_script(parse_csv_table(text, a.input), o, a.input);
   }
   if (!a.script.empty()) write_output_file("--script", a.script, ps.script);
-  const std::string script_file = temp_path(".gp"), log = temp_path(".log");
-  write_output_file("spsim plot", script_file, ps.script);
-  const int rc = run_gnuplot(script_file, log);
+  // The script and gnuplot's messages go through temporary files, removed
+  // however this ends.
+  struct TempFiles {
+    std::string script = temp_path(".gp"), log = temp_path(".log");
+    ~TempFiles() {
+      std::remove(script.c_str());
+      std::remove(log.c_str());
+    }
+  } tmp;
+  write_output_file("spsim plot", tmp.script, ps.script);
+  const int rc = run_gnuplot(tmp.script, tmp.log);
   std::string gnuplot_said;
   try {
-    gnuplot_said = read_input_file(log, "gnuplot log");
+    gnuplot_said = read_input_file(tmp.log, "gnuplot log");
   } catch (const InputError&) {
   }
-  std::remove(script_file.c_str());
-  std::remove(log.c_str());
   struct stat st {};
   if (rc != 0 || stat(o.out.c_str(), &st) != 0 || st.st_size == 0) {
     const std::string first = gnuplot_said.substr(0, gnuplot_said.find_first_of("\n", gnuplot_said.find_first_not_of(" \n")));

@@ -62,10 +62,11 @@ int compare_with_exact(StudyConfig c) {
     CHECK(close(f.critical.comm_s, e.critical.comm_s));
     CHECK(close(f.critical.idle_s, e.critical.idle_s));
     REQUIRE(f.critical.seconds_by_label.size() == e.critical.seconds_by_label.size());
-    for (const auto& [label, seconds] : e.critical.seconds_by_label) {
+    for (const auto& entry : e.critical.seconds_by_label) {
+      const std::string& label = entry.first;  // a plain variable: CAPTURE's lambda (clang < 16)
       CAPTURE(label);
       REQUIRE(f.critical.seconds_by_label.count(label));
-      CHECK(close(f.critical.seconds_by_label.at(label), seconds));
+      CHECK(close(f.critical.seconds_by_label.at(label), entry.second));
     }
   }
   return replicated;

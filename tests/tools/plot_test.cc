@@ -4,21 +4,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "program/input_error.h"
+#include "tests/tools/input_error_of.h"
 #include "tools/csv_table.h"
 #include "tools/plot.h"
 
 namespace spsim::cli {
 namespace {
 
-std::string error_of(auto&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
-}
+std::string error_of(auto&& f) { return test::input_error_of(f); }
 
 const char* kSweep =
     "config,seq,nodes,strategy,status,step_time_s,reason\n"

@@ -4,20 +4,13 @@
 
 #include <cmath>
 
-#include "program/input_error.h"
+#include "tests/tools/input_error_of.h"
 #include "tools/regression_gate.h"
 
 namespace spsim::cli {
 namespace {
 
-std::string error_of(auto&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
-}
+std::string error_of(auto&& f) { return test::input_error_of(f); }
 
 // A `run --json` output with strategies ring (two ranks) and lasp1 (skipped).
 std::string run_json(double ring_step, double peak0 = 3e9) {

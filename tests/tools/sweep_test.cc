@@ -3,7 +3,7 @@
 // quoting, and the checks of --merge.
 #include <doctest/doctest.h>
 
-#include "program/input_error.h"
+#include "tests/tools/input_error_of.h"
 #include "tools/run_settings.h"
 #include "tools/study.h"
 #include "tools/sweep_rows.h"
@@ -14,14 +14,7 @@ namespace {
 
 using ojson = nlohmann::ordered_json;
 
-std::string error_of(auto&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
-}
+std::string error_of(auto&& f) { return test::input_error_of(f); }
 
 TEST_CASE("sweep: configurations are the axes' product, the last axis fastest") {
   SweepSpec s;
