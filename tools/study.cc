@@ -262,7 +262,7 @@ StudyResult run_study(const StudyConfig& c) {
     }
     out.padding_tokens = padding_tokens(*s, r.workload, opt);
     std::unique_ptr<ModelCosts> costs_ptr;
-    // Fast repeated layers (sim/depth_replication.h): k and k+1 layers are
+    // Fast repeated layers (sim/depth_replication.h): k and k+2 layers are
     // simulated and, once the steady state holds, the others replicated;
     // otherwise (or with --exact-depth, a trace or a Timeline file, which
     // show every op) the whole depth is simulated.
@@ -303,7 +303,7 @@ StudyResult run_study(const StudyConfig& c) {
     out.ops = p.num_ops();
     out.metrics = compute_metrics(MetricsInput{p, *sim.timeline, topo, capacity, static_per_rank, mem_capacity});
     // Each rank's peak grows linearly with depth by what a layer holds for
-    // its backward (tests/tools/memory_study_test.cc): from k and k+1 layers
+    // its backward (tests/tools/memory_study_test.cc): from k and k+2 layers
     // when replicating, else by one more layer when --layers is short of the
     // model's.
     // `apart`: the layers between the two; `more`: the layers to add.
