@@ -12,6 +12,14 @@
 import fs from 'node:fs';
 import * as Trace from '@paulirish/trace_engine';
 
+// Node 18 (Debian 12's) lacks Array.prototype.toSorted (ES2023), which one of
+// the engine's insights calls.
+if (!Array.prototype.toSorted) {
+  Object.defineProperty(Array.prototype, 'toSorted', {
+    value(compare) { return [...this].sort(compare); },
+    configurable: true, writable: true,
+  });
+}
 // The engine needs a DOMRect, which node lacks.
 globalThis.DOMRect ??= class DOMRect {
   constructor(x = 0, y = 0, width = 0, height = 0) { Object.assign(this, {x, y, width, height}); }
