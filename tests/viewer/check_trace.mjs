@@ -12,8 +12,17 @@
 import fs from 'node:fs';
 import * as Trace from '@paulirish/trace_engine';
 
-// Node 18 (Debian 12's) lacks Array.prototype.toSorted (ES2023), which one of
-// the engine's insights calls.
+// Node 18 (Debian 12's) lacks what the engine calls from newer runtimes:
+// URL.parse (WHATWG, node 22 / 20.18) and Array.prototype.toSorted (ES2023).
+if (!URL.parse) {
+  URL.parse = (url, base) => {
+    try {
+      return new URL(url, base);
+    } catch {
+      return null;
+    }
+  };
+}
 if (!Array.prototype.toSorted) {
   Object.defineProperty(Array.prototype, 'toSorted', {
     value(compare) { return [...this].sort(compare); },
