@@ -3,7 +3,7 @@
 # warnings as errors (gcc; the CUDA executor too where CUDA is installed), and
 # the sanitizer build (scripts/sanitizer-build.sh: clang, AddressSanitizer +
 # UndefinedBehaviorSanitizer); then runs each fuzzer of that same build for
-# 10 s (scripts/fuzz.sh).
+# 5 s (scripts/fuzz.sh).
 # Installs missing dependencies first.
 # Usage: scripts/test.sh
 set -euo pipefail
@@ -22,5 +22,5 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
   ctest --test-dir build-asan --output-on-failure -j "$jobs"
 
 echo "== fuzzers (build-asan/fuzz/): each parser briefly, on its seed corpus =="
-scripts/fuzz.sh 10
+scripts/fuzz.sh 5
 echo "== all tests passed =="
