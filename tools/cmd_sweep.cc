@@ -36,19 +36,13 @@ struct SweepArgs {
   bool progress = false;
 };
 
-// The settings that are not a sweep's base: how it runs and where it writes.
-bool runner_setting(const std::string& name) {
-  return name == "jobs" || name == "shard" || name == "csv" || name == "jsonl" || name == "progress" ||
-         name == "memory-limit";
-}
-
 SweepSpec read_spec(const SweepArgs& a, const Settings& s) {
   SweepSpec spec;
   if (!a.file.empty()) spec = parse_sweep_file(read_input_file(a.file, "sweep JSON file"), a.file);
   // The settings given (flags, --config) join the file's base and win over it.
   const nlohmann::ordered_json given = s.given_json();
   for (const auto& [key, value] : given.items()) {
-    if (runner_setting(key)) continue;
+    if (!sweepable_setting(key)) continue;  // how the sweep runs and where it writes
     nlohmann::ordered_json kept = nlohmann::ordered_json::object();
     for (const auto& [bkey, bvalue] : spec.base.items())
       if (bkey != key && !settings_exclusive(bkey, key)) kept[bkey] = bvalue;

@@ -229,9 +229,16 @@ std::optional<GateInput> read_gate_input(const std::string& text, const std::str
       return std::nullopt;
     }
   };
-  const auto head = parsed(std::string_view(text).substr(0, text.find('\n')));
-  if (head && head->is_object() && head->contains("spsim_sweep")) return read_sweep_jsonl(text, path);
-  const auto j = head && text.find('\n') == std::string::npos ? head : parsed(text);
+  // Only what names spsim's keys is parsed here: other JSON (a Kineto trace)
+  // is left to its reader untouched.
+  const std::string_view first_line = std::string_view(text).substr(0, text.find('\n'));
+  if (first_line.find("\"spsim_sweep\"") != std::string_view::npos) {
+    const auto head = parsed(first_line);
+    if (head && head->is_object() && head->contains("spsim_sweep")) return read_sweep_jsonl(text, path);
+  }
+  if (text.find("\"strategies\"") == std::string::npos && text.find("\"baselines\"") == std::string::npos)
+    return std::nullopt;
+  const auto j = parsed(text);
   if (!j || !j->is_object()) return std::nullopt;
   if (j->contains("strategies") && j->contains("workload")) return read_run(*j, path);
   if (j->contains("plan") && j->contains("baselines")) return read_plan(*j, path);

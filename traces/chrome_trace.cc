@@ -113,23 +113,14 @@ class Writer {
   std::uint64_t network_pid() const { return std::uint64_t{in_.topology.num_devices()} + 1; }
 
   // The first op (by start) that waits on `recv`: an op depending on it, or
-  // else the next op of its stream. nullopt when none is kept.
+  // else the next op of its stream (`next_on_stream`). nullopt when none is kept.
   template <class Keep>
-  std::optional<OpId> consumer_of(OpId recv, const std::vector<std::vector<OpId>>& dependents, const Keep& keep) const {
-    const Program& p = in_.program;
+  std::optional<OpId> consumer_of(OpId recv, const std::vector<std::vector<OpId>>& dependents,
+                                  const std::vector<std::optional<OpId>>& next_on_stream, const Keep& keep) const {
     std::optional<OpId> best;
-    auto consider = [&](OpId c) {
-      if (!keep(c)) return;
-      if (!best || in_.timeline.at(c).start_s < in_.timeline.at(*best).start_s) best = c;
-    };
-    for (OpId c : dependents[idx(recv)]) consider(c);
-    if (!best) {
-      const Op& r = p.op(recv);
-      for (std::size_t j = idx(recv) + 1; j < p.num_ops() && !best; ++j) {
-        const Op& o = p.op(op_id(j));
-        if (o.rank == r.rank && o.stream == r.stream) consider(op_id(j));
-      }
-    }
+    for (OpId c : dependents[idx(recv)])
+      if (keep(c) && (!best || in_.timeline.at(c).start_s < in_.timeline.at(*best).start_s)) best = c;
+    if (!best && next_on_stream[idx(recv)] && keep(*next_on_stream[idx(recv)])) best = next_on_stream[idx(recv)];
     return best;
   }
 
@@ -141,15 +132,24 @@ class Writer {
   void flows(const Keep& keep_op) {
     const Program& p = in_.program;
     std::vector<std::vector<OpId>> dependents(p.num_ops());
-    for (std::size_t i = 0; i < p.num_ops(); ++i)
-      for (OpId d : p.deps(op_id(i))) dependents[idx(d)].push_back(op_id(i));
+    std::vector<std::optional<OpId>> next_on_stream(p.num_ops());
+    std::map<std::pair<RankId, std::size_t>, OpId> last_on_stream;
+    for (std::size_t i = 0; i < p.num_ops(); ++i) {
+      const OpId id = op_id(i);
+      for (OpId d : p.deps(id)) dependents[idx(d)].push_back(id);
+      const auto [it, fresh] = last_on_stream.try_emplace({p.op(id).rank, idx(p.op(id).stream)}, id);
+      if (!fresh) {
+        next_on_stream[idx(it->second)] = id;
+        it->second = id;
+      }
+    }
     for (std::size_t i = 0; i < p.num_ops(); ++i) {
       const OpId id = op_id(i);
       const Op& o = p.op(id);
       if (o.kind != OpKind::kSend || !keep_op(id)) continue;
       const std::optional<OpId> recv = in_.matching.partner(id);
       if (!recv) continue;
-      const std::optional<OpId> to = consumer_of(*recv, dependents, keep_op);
+      const std::optional<OpId> to = consumer_of(*recv, dependents, next_on_stream, keep_op);
       if (!to) continue;
       const Op& co = p.op(*to);
       const std::int64_t from_ts = to_ns(in_.timeline.at(id).start_s), to_ts = to_ns(in_.timeline.at(*to).start_s);
