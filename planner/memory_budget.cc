@@ -9,7 +9,7 @@ double activation_bytes_per_token(const ModelSpec& m) {
                kvd = static_cast<double>(m.kv_heads) * m.head_dim;
   const double norms = 4 * h;
   const double attention = 3 * h + 4 * hd + 4 * kvd;
-  const double mlp = m.mlp == MlpKind::kGated ? 3 * h + 6 * f : 3 * h + 4 * f;
+  const double mlp = m.mlp() == MlpKind::kGated ? 3 * h + 6 * f : 3 * h + 4 * f;
   const double logits = 4.0 * m.vocab;
   return m.layers * (norms + attention + mlp) + logits;
 }

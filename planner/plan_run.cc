@@ -142,6 +142,7 @@ PlanRun run_plan(const PlanRequest& req) {
   PlanRun run;
   run.request = req;
   const ModelSpec& model = find_model(req.model);
+  require_single_stack(model, "--model");
   const Strategy* strategy = find_strategy(req.strategy);
   if (!strategy)
     throw InputError("--strategy", "unknown strategy '" + req.strategy + "'; expected one of: " + strategy_names());

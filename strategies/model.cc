@@ -44,17 +44,28 @@ std::string AttentionPattern::describe() const {
   return "linear, softmax every " + std::to_string(n) + suffix + " layer";
 }
 
+std::string_view activation_name(Activation a) {
+  switch (a) {
+    case Activation::kSwiglu: return "swiglu";
+    case Activation::kGelu: return "gelu";
+    case Activation::kRelu: return "relu";
+  }
+  return "?";
+}
+
 std::uint64_t ModelSpec::parameter_count() const {
   const std::uint64_t h = hidden, qd = std::uint64_t{heads} * head_dim, kvd = std::uint64_t{kv_heads} * head_dim;
   const std::uint64_t f = ffn_hidden;
   std::uint64_t attn = h * qd + 2 * h * kvd + qd * h;
   if (linear_bias) attn += qd + 2 * kvd + h;
-  std::uint64_t mlp_params = (mlp == MlpKind::kGated ? 3 : 2) * h * f;
-  if (linear_bias) mlp_params += (mlp == MlpKind::kGated ? 2 : 1) * f + h;
+  const bool gated = mlp() == MlpKind::kGated;
+  std::uint64_t mlp_params = (gated ? 3 : 2) * h * f;
+  if (linear_bias) mlp_params += (gated ? 2 : 1) * f + h;
   const std::uint64_t norm_params = norm == NormKind::kRms ? h : 2 * h;
   const std::uint64_t per_layer = attn + mlp_params + 2 * norm_params;
+  const std::uint64_t per_decoder_layer = 2 * attn + mlp_params + 3 * norm_params;
   std::uint64_t total = std::uint64_t{vocab} * h + std::uint64_t{learned_positions} * h;
-  total += std::uint64_t{layers} * per_layer + norm_params;
+  total += std::uint64_t{layers} * per_layer + std::uint64_t{decoder_layers} * per_decoder_layer + norm_params;
   if (!tied_embeddings) total += std::uint64_t{vocab} * h;
   return total;
 }
@@ -65,6 +76,12 @@ const ModelSpec& find_model(std::string_view name) {
   for (const ModelSpec& m : presets())
     if (m.name == name) return m;
   throw InputError("--model", "unknown model '" + std::string(name) + "'; expected one of: " + model_names());
+}
+
+void require_single_stack(const ModelSpec& model, const std::string& where) {
+  if (model.encoder_decoder())
+    throw InputError(where, model.name + " is an encoder-decoder model (spsim stream simulates it); expected a "
+                                         "decoder-only or encoder-only model");
 }
 
 std::string model_names() {

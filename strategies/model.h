@@ -11,6 +11,9 @@
 //                          (+ ffn + hidden biases, gated: 2·ffn + hidden, if linear_bias)
 //               2 norms    hidden each (RMSNorm) or 2·hidden (LayerNorm)
 //   one more norm (the final norm of pre-norm decoders, the embedding norm of BERT)
+//   encoder-decoder: each decoder layer adds a cross-attention (q, k, v, o as
+//               above) and a third norm; one embedding table (shared source
+//               and target vocabulary, as Vaswani et al. 2017 share it)
 //   output head vocab·hidden unless tied to the embeddings.
 // Linear-attention layers are counted with the same q, k, v, o projections.
 // Left out: BERT's token-type table, pooler and MLM-head transform (together
@@ -42,12 +45,19 @@ struct AttentionPattern {
   std::string describe() const;
 };
 
-enum class MlpKind : std::uint8_t { kGated, kPlain };   // SwiGLU (3 matrices) / GELU (2)
+enum class MlpKind : std::uint8_t { kGated, kPlain };   // SwiGLU (3 matrices) / GELU or ReLU (2)
+// The MLP's activation: SwiGLU is gated (3 matrices), GELU and ReLU are not (2).
+enum class Activation : std::uint8_t { kSwiglu, kGelu, kRelu };
+std::string_view activation_name(Activation a);  // "swiglu", "gelu", "relu"
 enum class NormKind : std::uint8_t { kRms, kLayer };    // RMSNorm (weight) / LayerNorm (weight, bias)
 
 struct ModelSpec {
   std::string name;
-  std::uint32_t layers = 0;
+  std::uint32_t layers = 0;  // encoder-decoder models: the encoder's layers
+  // Encoder-decoder models (spsim stream, stream/): the decoder's layers, each
+  // with self-attention, cross-attention over the encoder's output and the
+  // MLP; 0 for decoder-only and encoder-only models (what spsim run takes).
+  std::uint32_t decoder_layers = 0;
   std::uint32_t hidden = 0;
   std::uint32_t heads = 0;     // query heads H
   std::uint32_t kv_heads = 0;  // key/value heads Hkv (GQA when < heads)
@@ -56,12 +66,15 @@ struct ModelSpec {
   std::uint32_t vocab = 0;
   AttentionPattern attention;
   bool causal = true;  // decoder (causal mask) or encoder (full mask)
-  MlpKind mlp = MlpKind::kGated;
+  Activation activation = Activation::kSwiglu;
   NormKind norm = NormKind::kRms;
   bool linear_bias = false;            // projections carry biases
   std::uint32_t learned_positions = 0; // rows of a learned position table; RoPE models have none
   bool tied_embeddings = false;        // output head shares the embedding matrix
   std::string source;                  // where the numbers come from; "(?)" marks uncertain ones
+
+  MlpKind mlp() const { return activation == Activation::kSwiglu ? MlpKind::kGated : MlpKind::kPlain; }
+  bool encoder_decoder() const { return decoder_layers > 0; }
 
   // Parameters implied by the shapes (formula in the file comment).
   std::uint64_t parameter_count() const;
@@ -73,6 +86,11 @@ std::span<const ModelSpec> model_presets();
 // The preset called `name`. Throws InputError("--model", ...) listing the
 // known names when there is none.
 const ModelSpec& find_model(std::string_view name);
+
+// Throws InputError(where, ...) when `model` is an encoder-decoder model:
+// the SP studies (run, plan, replay) lower decoder-only and encoder-only
+// models; spsim stream takes encoder-decoder ones.
+void require_single_stack(const ModelSpec& model, const std::string& where);
 
 // "llama2-7b, llama3-8b, ..." for messages.
 std::string model_names();

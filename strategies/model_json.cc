@@ -21,7 +21,8 @@ struct KeyHelp {
 };
 constexpr KeyHelp kKeys[] = {
     {"name", "string; default: the file name without .json"},
-    {"layers", "required; transformer layers"},
+    {"layers", "required; transformer layers (encoder-decoder models: the encoder's)"},
+    {"decoder_layers", "encoder-decoder models (spsim stream): decoder layers (default 0: none)"},
     {"hidden", "required; model width"},
     {"heads", "required; query heads H"},
     {"kv_heads", "required; key/value heads Hkv (H a multiple of it; GQA when smaller)"},
@@ -31,7 +32,7 @@ constexpr KeyHelp kKeys[] = {
     {"attention", "\"softmax\" (default) or \"linear\""},
     {"softmax_every", "with \"linear\": softmax attention every N-th layer (hybrid)"},
     {"causal", "true (decoder, default) or false (encoder)"},
-    {"activation", "\"swiglu\" (gated MLP, default) or \"gelu\" (plain MLP)"},
+    {"activation", "\"swiglu\" (gated MLP, default), \"gelu\" or \"relu\" (plain MLP)"},
     {"norm", "\"rmsnorm\" (default) or \"layernorm\""},
     {"linear_bias", "projections carry biases (default false)"},
     {"learned_positions", "rows of a learned position table (default 0)"},
@@ -90,6 +91,7 @@ ModelSpec parse_model_json(std::string_view text, const std::string& where, cons
     m.name = default_name;
   }
   m.layers = *positive("layers", true);
+  m.decoder_layers = positive("decoder_layers", false).value_or(0);
   m.hidden = *positive("hidden", true);
   m.heads = *positive("heads", true);
   m.kv_heads = *positive("kv_heads", true);
@@ -108,7 +110,8 @@ ModelSpec parse_model_json(std::string_view text, const std::string& where, cons
     m.attention.softmax_every = every;  // nullopt: every layer linear
   }
   m.causal = boolean("causal", true);
-  m.mlp = choice("activation", {"swiglu", "gelu"}) == "swiglu" ? MlpKind::kGated : MlpKind::kPlain;
+  const std::string activation = choice("activation", {"swiglu", "gelu", "relu"});
+  m.activation = activation == "swiglu" ? Activation::kSwiglu : activation == "gelu" ? Activation::kGelu : Activation::kRelu;
   m.norm = choice("norm", {"rmsnorm", "layernorm"}) == "rmsnorm" ? NormKind::kRms : NormKind::kLayer;
   m.linear_bias = boolean("linear_bias", false);
   if (j.contains("learned_positions")) {
@@ -133,6 +136,7 @@ std::string model_json(const ModelSpec& m) {
   json j;
   j["name"] = m.name;
   j["layers"] = m.layers;
+  if (m.decoder_layers > 0) j["decoder_layers"] = m.decoder_layers;
   j["hidden"] = m.hidden;
   j["heads"] = m.heads;
   j["kv_heads"] = m.kv_heads;
@@ -143,7 +147,7 @@ std::string model_json(const ModelSpec& m) {
   j["attention"] = linear ? "linear" : "softmax";
   if (linear && m.attention.softmax_every) j["softmax_every"] = *m.attention.softmax_every;
   j["causal"] = m.causal;
-  j["activation"] = m.mlp == MlpKind::kGated ? "swiglu" : "gelu";
+  j["activation"] = std::string(activation_name(m.activation));
   j["norm"] = m.norm == NormKind::kRms ? "rmsnorm" : "layernorm";
   j["linear_bias"] = m.linear_bias;
   j["learned_positions"] = m.learned_positions;

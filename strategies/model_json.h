@@ -6,12 +6,14 @@
 //   required  layers, hidden, heads, kv_heads, head_dim, ffn, vocab
 //             (positive integers; heads a multiple of kv_heads)
 //   optional  name             string (default: the file name without .json)
+//             decoder_layers   an encoder-decoder model (spsim stream): its
+//                              decoder layers; `layers` are then the encoder's
 //             attention        "softmax" (default) or "linear"
 //             softmax_every    with "linear": a softmax layer every N-th layer
 //                              (a hybrid, as LASP-2H evaluates)
 //             causal           true (decoder, default) or false (encoder)
-//             activation       "swiglu" (gated MLP, 3 matrices; default) or
-//                              "gelu" (plain MLP, 2 matrices)
+//             activation       "swiglu" (gated MLP, 3 matrices; default),
+//                              "gelu" or "relu" (plain MLP, 2 matrices)
 //             norm             "rmsnorm" (default) or "layernorm"
 //             linear_bias      projections carry biases (default false)
 //             learned_positions rows of a learned position table (default 0)

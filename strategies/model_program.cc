@@ -109,7 +109,7 @@ Program lower_model_step(const Strategy& s, const ModelStep& step) {
   };
   // Weight seeds: 16 per layer (q, k, v, o, up, gate, down).
   auto seed = [](std::uint32_t layer, std::uint32_t k) { return layer * 16 + k; };
-  const bool gated = m.mlp == MlpKind::kGated;
+  const bool gated = m.mlp() == MlpKind::kGated;
 
   // What the backward needs of each layer; vectors are per member.
   struct LayerState {

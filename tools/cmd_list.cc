@@ -27,9 +27,11 @@ void list_models() {
   fmt::print("{:<20} {:>6} {:>6} {:>7} {:>5} {:>6} {:>9}  {}\n", "model", "layers", "hidden", "heads", "dim", "ffn",
              "params", "attention");
   for (const ModelSpec& m : model_presets())
-    fmt::print("{:<20} {:>6} {:>6} {:>7} {:>5} {:>6} {:>8.2f}B  {}{}\n", m.name, m.layers, m.hidden,
-               fmt::format("{}/{}", m.heads, m.kv_heads), m.head_dim, m.ffn_hidden,
-               static_cast<double>(m.parameter_count()) / 1e9, m.attention.describe(), m.causal ? "" : ", full mask");
+    fmt::print("{:<20} {:>6} {:>6} {:>7} {:>5} {:>6} {:>8.2f}B  {}{}\n", m.name,
+               m.encoder_decoder() ? fmt::format("{}+{}", m.layers, m.decoder_layers) : std::to_string(m.layers),
+               m.hidden, fmt::format("{}/{}", m.heads, m.kv_heads), m.head_dim, m.ffn_hidden,
+               static_cast<double>(m.parameter_count()) / 1e9, m.attention.describe(),
+               m.encoder_decoder() ? ", encoder-decoder (spsim stream)" : m.causal ? "" : ", full mask");
   fmt::print("\nEach preset is the file models/<name>.json; your own model: --model-file FILE, a JSON object "
              "with these keys (strategies/model_json.h):\n{}",
              model_file_keys_help());

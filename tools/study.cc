@@ -90,6 +90,7 @@ struct Simulated {
 StudySetup setup_study(const StudyConfig& c) {
   StudySetup u{c.model_file.empty() ? find_model(c.model) : load_model_file(c.model_file), make_topology(c), {}, 0,
                0, Scope::kModel, Recompute::kNone, RingBackward::kRingFlashAttn, {}};
+  require_single_stack(u.model, c.model_file.empty() ? "--model" : c.model_file);
   const auto dtype = parse_dtype(c.dtype);
   if (!dtype) throw InputError("--dtype", "expected fp16, bf16, fp32 or fp64, got '" + c.dtype + "'");
   std::vector<std::int64_t> lens = c.seqlens;

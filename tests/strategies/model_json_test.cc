@@ -41,7 +41,7 @@ TEST_CASE("model files: the defaults are a Llama-style softmax decoder") {
       "llama3.2-3b.json", "llama3.2-3b");
   CHECK(m.name == "llama3.2-3b");
   CHECK(m.causal);
-  CHECK(m.mlp == MlpKind::kGated);
+  CHECK(m.mlp() == MlpKind::kGated);
   CHECK(m.norm == NormKind::kRms);
   CHECK(m.attention.softmax_every == 1u);
   // Parameters (model.h): embeddings 128256·3072 = 394,002,432; per layer
@@ -80,7 +80,9 @@ TEST_CASE("model files: bad input is one error naming the file and key") {
   CHECK(error(R"({"layers": 4294967300, "hidden": 64, "heads": 4, "kv_heads": 4, "head_dim": 16, "ffn": 128, "vocab": 100})")
             .find("below 2^32") != std::string::npos);
   CHECK(error("{" + base + R"(, "softmax_every": 2})").find("only with \"attention\": \"linear\"") != std::string::npos);
-  CHECK(error("{" + base + R"(, "activation": "relu"})").find("key 'activation': expected \"swiglu\" or \"gelu\"") !=
+  CHECK(error("{" + base + R"(, "activation": "tanh"})")
+            .find("key 'activation': expected \"swiglu\" or \"gelu\" or \"relu\", got \"tanh\"") != std::string::npos);
+  CHECK(error("{" + base + R"(, "decoder_layers": 0})").find("key 'decoder_layers': expected a positive integer") !=
         std::string::npos);
   CHECK(error("[1, 2]").find("m.json: expected a JSON object") != std::string::npos);
   CHECK(error("{").find("m.json: not valid JSON") != std::string::npos);
