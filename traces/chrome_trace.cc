@@ -8,35 +8,13 @@
 #include <set>
 
 #include "program/comm_volume.h"
+#include "traces/trace_time.h"
 
 namespace spsim {
 namespace {
 
-// Trace time = simulated time + this origin: the DevTools trace engine leaves
-// events at ts 0 out of the trace's range.
-constexpr std::int64_t kOriginNs = 1000;
 // The cat of every slice and flow event (see flows()).
 constexpr const char* kCat = "spsim";
-
-std::int64_t to_ns(double s) { return std::llround(s * 1e9) + kOriginNs; }
-
-// Microseconds with three decimals from integer nanoseconds.
-std::string us(std::int64_t ns) {
-  const bool neg = ns < 0;
-  const std::int64_t a = neg ? -ns : ns;
-  return fmt::format("{}{}.{:03d}", neg ? "-" : "", a / 1000, static_cast<int>(a % 1000));
-}
-
-// A slice's duration: [start, end) exactly, but as the double a viewer adds
-// to the start's double, never past the end's (DevTools nests slices by
-// ts + dur in floating point: a sum a rounding past the next slice's ts drops it).
-std::string dur(std::int64_t start_ns, std::int64_t end_ns) {
-  const std::string a = us(start_ns), b = us(end_ns);
-  const double ta = std::strtod(a.c_str(), nullptr), tb = std::strtod(b.c_str(), nullptr);
-  double d = tb - ta;
-  while (d > 0 && ta + d > tb) d = std::nextafter(d, 0.0);
-  return fmt::format("{}", std::max(d, 0.0));
-}
 
 std::string escape(std::string_view s) {
   std::string out;
@@ -152,12 +130,12 @@ class Writer {
       const std::optional<OpId> to = consumer_of(*recv, dependents, next_on_stream, keep_op);
       if (!to) continue;
       const Op& co = p.op(*to);
-      const std::int64_t from_ts = to_ns(in_.timeline.at(id).start_s), to_ts = to_ns(in_.timeline.at(*to).start_s);
+      const std::int64_t from_ts = trace_ns(in_.timeline.at(id).start_s), to_ts = trace_ns(in_.timeline.at(*to).start_s);
       if (to_ts <= from_ts) continue;  // not drawable: a viewer keys a flow's ends by time
       event(fmt::format(R"({{"ph":"s","id":{},"cat":"{}","name":"message","pid":{},"tid":{},"ts":{}}})", i, kCat,
-                        pid(dev_of(o.rank)), tid(o.rank, idx(o.stream)), us(from_ts)));
+                        pid(dev_of(o.rank)), tid(o.rank, idx(o.stream)), trace_us_text(from_ts)));
       event(fmt::format(R"({{"ph":"f","bp":"e","id":{},"cat":"{}","name":"message","pid":{},"tid":{},"ts":{}}})", i,
-                        kCat, pid(dev_of(co.rank)), tid(co.rank, idx(co.stream)), us(to_ts)));
+                        kCat, pid(dev_of(co.rank)), tid(co.rank, idx(co.stream)), trace_us_text(to_ts)));
     }
   }
 
@@ -172,14 +150,14 @@ class Writer {
     const Program& p = in_.program;
     const Op& o = p.op(id);
     const OpTiming& t = in_.timeline.at(id);
-    const auto ts = to_ns(t.start_s), te = to_ns(t.end_s), tr = to_ns(t.ready_s);
+    const auto ts = trace_ns(t.start_s), te = trace_ns(t.end_s), tr = trace_ns(t.ready_s);
     const OpCategory cat = op_kind_info(o.kind).category;
     const std::string name = p.op_label(id);
     const auto P = pid(dev_of(o.rank));
     const auto T = tid(o.rank, idx(o.stream));
     if (cat == OpCategory::kComm && ts > tr)
       event(fmt::format(R"({{"ph":"X","name":"wait","cat":"{}","pid":{},"tid":{},"ts":{},"dur":{},"args":{{"category":"wait"}}}})",
-                        kCat, P, T, us(tr), dur(tr, ts)));
+                        kCat, P, T, trace_us_text(tr), trace_dur_text(tr, ts)));
     std::string args =
         fmt::format(R"("category":"{}","op":{},"layer":{},"step":{})", category_name(id), idx(id), o.layer, o.step);
     std::string shapes;
@@ -198,7 +176,7 @@ class Writer {
         for (BufferId b : p.operands(id)) wire += static_cast<double>(p.buffer(b).bytes());
       args += fmt::format(R"(,"wire_bytes":{:.0f})", wire);
       if (seconds > 0) args += fmt::format(R"(,"GB/s":{:.2f})", wire / seconds / 1e9);
-      args += fmt::format(R"(,"wait_us":{})", us(ts - tr));
+      args += fmt::format(R"(,"wait_us":{})", trace_us_text(ts - tr));
     } else {
       if (!in_.op_bytes.empty()) args += fmt::format(R"(,"memory_bytes":{:.0f})", in_.op_bytes[idx(id)]);
       if (!in_.op_flops.empty()) {
@@ -209,7 +187,7 @@ class Writer {
     }
     if (o.work > 0) args += fmt::format(R"(,"pairs_per_head":{})", o.work);
     event(fmt::format(R"({{"ph":"X","name":"{}","cat":"{}","pid":{},"tid":{},"ts":{},"dur":{},"args":{{{}}}}})",
-                      escape(name), kCat, P, T, us(ts), dur(ts, te), args));
+                      escape(name), kCat, P, T, trace_us_text(ts), trace_dur_text(ts, te), args));
   }
 
   void memory_counters(const std::map<DeviceId, std::vector<RankId>>& ranks_on) {
@@ -228,8 +206,8 @@ class Writer {
     for (std::size_t b = 0; b < p.num_buffers(); ++b) {
       const Buffer& buf = p.buffer(buffer_id(b));
       if (buf.parent || release[b] < alloc[b] || !ranks_on.count(dev_of(buf.rank))) continue;
-      ev[dev_of(buf.rank)].emplace_back(to_ns(alloc[b]), static_cast<double>(buf.bytes()));
-      ev[dev_of(buf.rank)].emplace_back(to_ns(release[b]), -static_cast<double>(buf.bytes()));
+      ev[dev_of(buf.rank)].emplace_back(trace_ns(alloc[b]), static_cast<double>(buf.bytes()));
+      ev[dev_of(buf.rank)].emplace_back(trace_ns(release[b]), -static_cast<double>(buf.bytes()));
     }
     for (auto& [dev, e] : ev) {
       std::sort(e.begin(), e.end());
@@ -239,7 +217,7 @@ class Writer {
         if (i + 1 < e.size() && e[i + 1].first == e[i].first) continue;  // one sample per instant
         if (!in_window(e[i].first)) continue;
         event(fmt::format(R"({{"ph":"C","name":"memory MB","pid":{},"ts":{},"args":{{"in use":{:.3f}}}}})", pid(dev),
-                          us(e[i].first), std::max(0.0, live) / 1e6));
+                          trace_us_text(e[i].first), std::max(0.0, live) / 1e6));
       }
     }
   }
@@ -266,17 +244,17 @@ class Writer {
       double rate = 0;
       for (std::size_t i = 0; i < s.size(); ++i) {
         rate = steps ? rate + s[i].second : s[i].second;
-        if (i + 1 < s.size() && to_ns(s[i + 1].first) == to_ns(s[i].first)) continue;
-        if (!in_window(to_ns(s[i].first))) continue;
+        if (i + 1 < s.size() && trace_ns(s[i + 1].first) == trace_ns(s[i].first)) continue;
+        if (!in_window(trace_ns(s[i].first))) continue;
         event(fmt::format(R"({{"ph":"C","name":"{}","pid":{},"ts":{},"args":{{"utilization":{:.4f}}}}})",
-                          escape(name), network_pid(), us(to_ns(s[i].first)), std::max(0.0, rate) / cap));
+                          escape(name), network_pid(), trace_us_text(trace_ns(s[i].first)), std::max(0.0, rate) / cap));
       }
     }
   }
 
   bool in_window(std::int64_t ns) const {
-    if (opt_.begin_s && ns < to_ns(*opt_.begin_s)) return false;
-    if (opt_.end_s && ns > to_ns(*opt_.end_s)) return false;
+    if (opt_.begin_s && ns < trace_ns(*opt_.begin_s)) return false;
+    if (opt_.end_s && ns > trace_ns(*opt_.end_s)) return false;
     return true;
   }
 
