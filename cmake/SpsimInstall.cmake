@@ -3,7 +3,7 @@
 # (tests/package/ builds such a consumer against an installed tree).
 include(CMakePackageConfigHelpers)
 
-set(SPSIM_INSTALL_TARGETS spsim_program spsim_topology spsim_costmodel spsim_sim spsim_strategies spsim_traces
+set(SPSIM_INSTALL_TARGETS spsim_program spsim_topology spsim_costmodel spsim_sim spsim_strategies spsim_stream spsim_traces
   spsim_validate spsim_planner spsim_cli)
 foreach(target ${SPSIM_INSTALL_TARGETS})
   # Exported as spsim::<name>, the same names as the in-tree aliases.
@@ -14,7 +14,7 @@ install(TARGETS ${SPSIM_INSTALL_TARGETS} EXPORT spsimTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(TARGETS spsim RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-foreach(dir program sim topology costmodel strategies traces validate planner tools)
+foreach(dir program sim topology costmodel strategies stream traces validate planner tools)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/spsim/${dir}
     FILES_MATCHING PATTERN "*.h")
 endforeach()
