@@ -29,7 +29,8 @@ void fuzz_one(std::string_view data) {
     }
     case 1: {
       SweepSpec s;
-      s.add_axis(parse_set_axis(text, "--set"), "--set");
+      s.command = (which / 7) % 2 ? "stream" : "run";
+      s.add_axis(parse_set_axis(text, "--set", s.command), "--set");
       for (std::size_t i = 0; i < s.size(); ++i) (void)sweep_error_row(i, s, "r").dump();
       break;
     }

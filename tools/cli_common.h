@@ -30,6 +30,7 @@ CommandAction add_compare_command(CLI::App& app);
 CommandAction add_replay_command(CLI::App& app);
 CommandAction add_sweep_command(CLI::App& app);
 CommandAction add_plot_command(CLI::App& app);
+CommandAction add_stream_command(CLI::App& app);
 
 class Settings;
 // `spsim compare BASELINE CURRENT` (tools/cmd_gate.cc): the exit code when

@@ -1,8 +1,8 @@
 // `spsim sweep`: a grid of what-if studies — the cartesian product of axes
-// over `spsim run`'s settings, run on several threads, one row per
-// configuration and strategy (tools/sweep_rows.h), in the same order and
-// bytes whatever the number of threads; shards of it for several machines,
-// and their merge.
+// over `spsim run`'s settings (or, with --command stream, `spsim stream`'s),
+// run on several threads, one row per configuration and strategy (policy)
+// (tools/sweep_rows.h), in the same order and bytes whatever the number of
+// threads; shards of it for several machines, and their merge.
 #include <atomic>
 #include <exception>
 #include <fmt/format.h>
@@ -30,26 +30,41 @@ struct SweepArgs {
   std::vector<std::string> sets;  // --set NAME=V1,V2
   std::vector<std::string> merge; // --merge SHARD.jsonl...
   StudyConfig base;               // bound to the study settings (validation; the base is what was given)
+  StreamConfig stream_base;       // the same for spsim stream's own settings
+  std::string command = "run";
   double memory_limit_gb = 0;
   std::uint32_t jobs = 1;
   std::string shard, csv, jsonl;
   bool progress = false;
 };
 
+// The sweep's own settings: how it runs and where it writes (not a study's).
+bool sweep_own_setting(const std::string& name) {
+  for (const char* own : {"jobs", "shard", "csv", "jsonl", "progress", "memory-limit", "command"})
+    if (name == own) return true;
+  return false;
+}
+
 SweepSpec read_spec(const SweepArgs& a, const Settings& s) {
   SweepSpec spec;
-  if (!a.file.empty()) spec = parse_sweep_file(read_input_file(a.file, "sweep JSON file"), a.file);
+  spec.command = a.command;
+  if (!a.file.empty())
+    spec = parse_sweep_file(read_input_file(a.file, "sweep JSON file"), a.file, s.given("command") ? a.command : "");
   // The settings given (flags, --config) join the file's base and win over it.
   const nlohmann::ordered_json given = s.given_json();
   for (const auto& [key, value] : given.items()) {
-    if (!sweepable_setting(key)) continue;  // how the sweep runs and where it writes
+    if (sweep_own_setting(key)) continue;
+    if (!sweepable_setting(key, spec.command))
+      throw InputError(s.where(key), "is not a setting of spsim " + spec.command +
+                                         (spec.command == "run" ? " (a stream sweep needs --command stream)" : ""));
     nlohmann::ordered_json kept = nlohmann::ordered_json::object();
     for (const auto& [bkey, bvalue] : spec.base.items())
       if (bkey != key && !settings_exclusive(bkey, key)) kept[bkey] = bvalue;
     kept[key] = value;
     spec.base = std::move(kept);
   }
-  for (const std::string& text : a.sets) spec.add_axis(parse_set_axis(text, "--set"), "--set " + text);
+  for (const std::string& text : a.sets)
+    spec.add_axis(parse_set_axis(text, "--set", spec.command), "--set " + text);
   for (const std::string& name : spec.names())
     for (const auto& [key, value] : spec.base.items()) {
       if (key == name || settings_exclusive(key, name))
@@ -62,6 +77,11 @@ SweepSpec read_spec(const SweepArgs& a, const Settings& s) {
 // The rows of one configuration: its study's, or the error row.
 std::vector<SweepRow> run_configuration(const SweepSpec& spec, std::size_t i, double memory_limit_bytes) {
   try {
+    if (spec.command == "stream") {
+      StreamConfig c = stream_config_from_json(spec.config(i).dump(), fmt::format("configuration {}", i));
+      c.progress = ProgressMode::kOff;
+      return sweep_stream_rows(i, spec, run_stream_study(c));
+    }
     StudyConfig c = study_config_from_json(spec.config(i).dump(), fmt::format("configuration {}", i));
     c.memory_limit_bytes = memory_limit_bytes;
     c.progress = ProgressMode::kOff;  // the sweep reports for all its studies
@@ -166,7 +186,7 @@ int run_sweep(SweepArgs& a, Settings& s) {
   const double limit = s.given("memory-limit") ? a.memory_limit_gb * 1e9 : default_memory_limit_bytes() / cores;
   const std::uint32_t jobs = s.given("jobs") ? a.jobs : cores;
   const std::vector<SweepRow> rows = run_all(spec, configs, jobs, limit, a.progress);
-  write_outputs(a, sweep_columns(spec.names()), sweep_jsonl_header(spec, shard), rows, configs.size());
+  write_outputs(a, sweep_columns(spec.names(), spec.command), sweep_jsonl_header(spec, shard), rows, configs.size());
   return kExitOk;
 }
 
@@ -183,8 +203,8 @@ CommandAction add_sweep_command(CLI::App& app) {
                   "a sweep JSON file: {\"base\": {settings}, \"grid\": {\"name\": [values]}, \"zip\": {\"name\": "
                   "[values], ...}} (docs/sweeps.md)");
   cmd->add_option("--set", a->sets,
-                  "NAME=V1,V2,...: an axis over the run setting NAME (repeat for more axes; the last varies "
-                  "fastest); a list setting separates its points with ';'")
+                  "NAME=V1,V2,...: an axis over the run (or stream) setting NAME (repeat for more axes; the last "
+                  "varies fastest); a list setting separates its points with ';'")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("--merge", a->merge, "join these shards' JSON lines (sweep --shard K/N --jsonl) into one sweep's rows")
@@ -196,7 +216,12 @@ CommandAction add_sweep_command(CLI::App& app) {
   s->bind("device-profile", a->base.device_profile).bind("link-params", a->base.link_params);
   s->bind("calibration", a->base.calibration).bind("memory-limit", a->memory_limit_gb);
   s->bind("jobs", a->jobs).bind("shard", a->shard).bind("csv", a->csv).bind("jsonl", a->jsonl);
-  s->bind("progress", a->progress);
+  s->bind("progress", a->progress).bind("command", a->command);
+  // spsim stream's settings that spsim run does not share.
+  StreamConfig& st = a->stream_base;
+  s->bind("device", st.device).bind("policy", st.policy).bind("src-len", st.src_len).bind("src-lens", st.src_lens);
+  s->bind("tgt-ratio", st.tgt_ratio).bind("rate", st.rate).bind("k", st.k).bind("iterations", st.iterations);
+  s->bind("waitk-encoder", st.waitk_encoder);
   return [a, s]() {
     try {
       return run_sweep(*a, *s);

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   add(cli::add_replay_command(app));
   add(cli::add_sweep_command(app));
   add(cli::add_plot_command(app));
+  add(cli::add_stream_command(app));
   // The command first: CLI11 would only say "A subcommand is required".
   std::string names;
   for (const auto& [sub, action] : commands) names += (names.empty() ? "" : ", ") + sub->get_name();

@@ -25,10 +25,12 @@ constexpr std::int64_t kMaxSeed = std::numeric_limits<std::int64_t>::max();
 // The table. Keep it sorted by command, then by how users meet the settings.
 constexpr SettingSpec kSpecs[] = {
     // What is simulated.
-    {.name = "model", .kind = K::kText, .help = "model preset (spsim list models)", .commands = "run,plan,replay,sweep"},
+    {.name = "model", .kind = K::kText,
+     .help = "model preset (spsim list models; stream: an encoder-decoder one, default transformer-base)",
+     .commands = "run,plan,replay,stream,sweep"},
     {.name = "model-file", .kind = K::kPath,
      .help = "a model JSON file instead of a preset (keys: spsim list models; presets are models/*.json)",
-     .commands = "run,replay,sweep", .replaces = "model"},
+     .commands = "run,replay,stream,sweep", .replaces = "model"},
     {.name = "seq", .kind = K::kTokenCount, .help = "sequence length S, e.g. 128K", .unit = "tokens", .min = 1, .max = kMaxTokens,
      .commands = "run,verify,replay,sweep"},
     {.name = "batch", .kind = K::kInteger, .help = "sequences per step B", .min = 1, .max = 65536,
@@ -58,7 +60,7 @@ constexpr SettingSpec kSpecs[] = {
              "fewer logits held at once)",
      .min = 1, .max = 65536, .commands = "run,replay,sweep"},
     {.name = "dtype", .kind = K::kChoice, .help = "activation dtype", .choices = "fp16,bf16,fp32,fp64",
-     .commands = "run,replay,sweep"},
+     .commands = "run,replay,stream,sweep"},
     {.name = "heads", .kind = K::kInteger, .help = "query heads H", .min = 1, .max = 4096, .commands = "verify"},
     {.name = "kv-heads", .kind = K::kInteger, .help = "key/value heads (default: H)", .min = 1, .max = 4096,
      .commands = "verify"},
@@ -100,7 +102,7 @@ constexpr SettingSpec kSpecs[] = {
              "the other layers replicated from it, exactly; docs/simulator.md)",
      .commands = "run,sweep"},
     {.name = "device-profile", .kind = K::kPath, .help = "device profile JSON (e.g. calibrated) for the devices",
-     .commands = "run,sweep"},
+     .commands = "run,stream,sweep", .replaces = "device"},
     {.name = "link-params", .kind = K::kPath,
      .help = "JSON file of link-class parameters (p2p/collective efficiency and overhead, duplex factor, root "
              "complex) over the topology's (docs/topology-format.md)",
@@ -110,8 +112,9 @@ constexpr SettingSpec kSpecs[] = {
      .commands = "run,plan,compare,sweep"},
     // Calibration (spsim calibrate, spsim compare).
     {.name = "device", .kind = K::kText,
-     .help = "device profile preset the kernels ran on (spsim list devices; default: the topology's device type)",
-     .commands = "calibrate,compare"},
+     .help = "device profile preset (spsim list devices): calibrate, compare: the device the kernels ran on "
+             "(default: the topology's device type); stream: the device that translates (default a10)",
+     .commands = "calibrate,compare,stream,sweep"},
     {.name = "fit", .kind = K::kText,
      .help = "groups of points to fit, comma-separated (nccl-tests tests: all_reduce, sendrecv, ...; kernel classes: "
              "attention_fwd, gemm, nccl:allreduce, overlap; default: all)",
@@ -149,6 +152,33 @@ constexpr SettingSpec kSpecs[] = {
      .commands = "compare"},
     {.name = "points", .kind = K::kFlag, .help = "print every point, not only the summary per group",
      .commands = "compare"},
+    // Streaming translation (spsim stream; docs/streaming.md). A policy's own
+    // options name it in `strategies` (the policies play that part here).
+    {.name = "policy", .kind = K::kChoice, .help = "simultaneous-translation policy, or all of them",
+     .choices = "reta,fretna,waitk,offline,all", .commands = "stream,sweep"},
+    {.name = "src-len", .kind = K::kIntegers,
+     .help = "source sentence lengths, comma-separated: one sentence of each (at most 1024 tokens: fairseq's "
+             "default max_source_positions)",
+     .unit = "tokens", .min = 1, .max = 1024, .max_count = 1 << 20, .commands = "stream,sweep"},
+    {.name = "src-lens", .kind = K::kPath,
+     .help = "a file of source sentence lengths, one per line or a JSON list (a length distribution)",
+     .commands = "stream,sweep", .replaces = "src-len"},
+    {.name = "tgt-ratio", .kind = K::kReal,
+     .help = "target tokens per source token (a prefix of j tokens translates to max(1, round(ratio j)))",
+     .real_min = 0, .real_max = 8, .min_open = true, .commands = "stream,sweep"},
+    {.name = "rate", .kind = K::kReal, .help = "source tokens arriving per second (0: all at once)",
+     .unit = "tokens/s", .real_min = 0, .real_max = 1e6, .commands = "stream,sweep"},
+    {.name = "k", .kind = K::kInteger, .help = "wait-k: source tokens read before the first target token", .min = 1,
+     .max = 1024, .commands = "stream,sweep", .strategies = "waitk"},
+    {.name = "iterations", .kind = K::kInteger,
+     .help = "fretna: non-autoregressive decoder passes per re-translation (refinement iterations)", .min = 1,
+     .max = 64, .commands = "stream,sweep", .strategies = "fretna"},
+    {.name = "waitk-encoder", .kind = K::kChoice,
+     .help = "wait-k's encoder: bi (the prefix re-encoded before each step, STACL) or uni (each token encoded once, "
+             "on arrival)",
+     .choices = "bi,uni", .commands = "stream,sweep", .strategies = "waitk"},
+    {.name = "command", .kind = K::kChoice, .help = "the study each configuration runs: spsim run or spsim stream",
+     .choices = "run,stream", .commands = "sweep"},
     // The planner.
     {.name = "lengths", .kind = K::kPath, .help = "file of sequence lengths (one per line, or a JSON list)",
      .commands = "plan"},
@@ -186,9 +216,12 @@ constexpr SettingSpec kSpecs[] = {
      .help = "refuse work whose estimated host memory exceeds this (default: half of this machine's memory)",
      .unit = "GB", .real_min = 0, .real_max = 1e6, .min_open = true, .commands = "run,verify,plan,topo,replay,sweep"},
     // Outputs.
-    {.name = "json", .kind = K::kPath, .help = "write the results as JSON to this file", .commands = "run,plan,topo,calibrate,compare,replay"},
+    {.name = "json", .kind = K::kPath, .help = "write the results as JSON to this file",
+     .commands = "run,plan,topo,calibrate,compare,replay,stream"},
     {.name = "trace", .kind = K::kPath,
-     .help = "write a Chrome trace (Perfetto); with 'all', of the fastest strategy", .commands = "run,replay"},
+     .help = "write a Chrome trace (Perfetto); run with 'all': of the fastest strategy; stream: each policy's "
+             "passes over the first sentence",
+     .commands = "run,replay,stream"},
     {.name = "trace-dir", .kind = K::kPath,
      .help = "write a Chrome trace of every strategy that runs to this directory, as <strategy>.json",
      .commands = "run"},
@@ -209,7 +242,7 @@ constexpr SettingSpec kSpecs[] = {
     {.name = "jsonl", .kind = K::kPath, .help = "write the rows as JSON lines to this file (a header line first)",
      .commands = "sweep"},
     {.name = "progress", .kind = K::kFlag,
-     .help = "report progress on standard error even when it is not a terminal", .commands = "run,sweep"},
+     .help = "report progress on standard error even when it is not a terminal", .commands = "run,stream,sweep"},
     // Replays on GPUs.
     {.name = "mode", .kind = K::kChoice,
      .help = "multi-gpu: rank r on GPU first-gpu+r, NCCL; emulated: every rank on one GPU, communication as device "
@@ -554,12 +587,12 @@ std::string Settings::where(std::string_view name) const {
   return it != origin_.end() ? it->second : "--" + std::string(name);
 }
 
-void Settings::check_used_by(std::string_view strategy) const {
+void Settings::check_used_by(std::string_view strategy, std::string_view what) const {
   if (strategy == "all") return;
   for (const auto& [name, b] : bound_)
     if (given(name) && !b.spec->strategies.empty() && !listed(b.spec->strategies, strategy))
-      throw InputError(where(name), "is an option of " + joined(b.spec->strategies) + " only; strategy '" +
-                                        std::string(strategy) + "' does not use it");
+      throw InputError(where(name), "is an option of " + joined(b.spec->strategies) + " only; " + std::string(what) +
+                                        " '" + std::string(strategy) + "' does not use it");
 }
 
 InputError Settings::relocate(const InputError& e) const {

@@ -124,8 +124,9 @@ class Settings {
   // not given) or "study.json: key 'sp'".
   std::string where(std::string_view name) const;
   // Settings given that `strategy` does not use: an InputError naming the
-  // first. "all" uses every setting.
-  void check_used_by(std::string_view strategy) const;
+  // first. "all" uses every setting. `what` names it in the message
+  // ("strategy"; spsim stream: "policy").
+  void check_used_by(std::string_view strategy, std::string_view what = "strategy") const;
   // An InputError thrown by code that names a flag ("--sp: ...") rewritten
   // to name the config key when the value came from the config file.
   InputError relocate(const InputError& e) const;

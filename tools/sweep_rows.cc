@@ -7,6 +7,7 @@
 
 #include "program/input_error.h"
 #include "program/input_json.h"
+#include "tools/stream_study.h"
 
 namespace spsim::cli {
 
@@ -21,15 +22,21 @@ constexpr const char* kMetricColumns[] = {"strategy",      "status",         "sp
 
 constexpr int kFormatVersion = 1;
 
-// The row's "config" and axis values (strategy is the row's own column).
+// The row's "config" and axis values (strategy, or policy, is the row's own column).
 SweepRow row_start(std::size_t config, const SweepSpec& spec) {
   SweepRow row;
   row["config"] = config;
   const std::vector<std::string> names = spec.names();
   const std::vector<ojson> values = spec.point(config);
   for (std::size_t k = 0; k < names.size(); ++k)
-    if (names[k] != "strategy") row[names[k]] = values[k];
+    if (names[k] != sweep_variant_column(spec.command)) row[names[k]] = values[k];
   return row;
+}
+
+std::string command_of(const ojson& sweep) {
+  return sweep.is_object() && sweep.contains("command") && sweep["command"].is_string()
+             ? sweep["command"].get<std::string>()
+             : "run";
 }
 
 std::string header_line(const ojson& sweep, std::size_t configurations, const std::optional<std::string>& shard) {
@@ -46,6 +53,18 @@ std::string csv_field(const std::string& text) {
   std::string out = "\"";
   for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
   return out + "\"";
+}
+
+// A cell's text: strings as they are, a list of numbers as its flag takes it
+// ("100,200": a single length reads as a number), anything else as JSON.
+std::string csv_text(const ojson& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_array() && !v.empty() && std::all_of(v.begin(), v.end(), [](const ojson& x) { return x.is_number(); })) {
+    std::string out;
+    for (const ojson& x : v) out += (out.empty() ? "" : ",") + x.dump();
+    return out;
+  }
+  return v.dump();
 }
 
 std::vector<std::string> axis_names_of(const ojson& sweep, const std::string& where) {
@@ -80,12 +99,20 @@ SweepShard parse_sweep_shard(const std::string& text, const std::string& where) 
   return s;
 }
 
-std::vector<std::string> sweep_columns(const std::vector<std::string>& axis_names) {
+std::vector<std::string> sweep_columns(const std::vector<std::string>& axis_names, std::string_view command) {
   std::vector<std::string> out{"config"};
   for (const std::string& n : axis_names)
-    if (n != "strategy") out.push_back(n);
-  for (const char* c : kMetricColumns) out.emplace_back(c);
+    if (n != sweep_variant_column(command)) out.push_back(n);
+  if (command == "stream") {
+    for (const std::string& c : stream_sweep_metric_columns()) out.push_back(c);
+  } else {
+    for (const char* c : kMetricColumns) out.emplace_back(c);
+  }
   return out;
+}
+
+std::vector<SweepRow> sweep_stream_rows(std::size_t config, const SweepSpec& spec, const StreamStudy& study) {
+  return stream_sweep_rows(row_start(config, spec), study);
 }
 
 std::vector<SweepRow> sweep_result_rows(std::size_t config, const SweepSpec& spec, const StudyResult& r) {
@@ -120,7 +147,8 @@ std::vector<SweepRow> sweep_result_rows(std::size_t config, const SweepSpec& spe
 SweepRow sweep_error_row(std::size_t config, const SweepSpec& spec, const std::string& reason) {
   SweepRow row = row_start(config, spec);
   const ojson doc = spec.config(config);
-  row["strategy"] = doc.contains("strategy") && doc["strategy"].is_string() ? doc["strategy"].get<std::string>() : "all";
+  const std::string variant(sweep_variant_column(spec.command));
+  row[variant] = doc.contains(variant) && doc[variant].is_string() ? doc[variant].get<std::string>() : "all";
   row["status"] = "error";
   row["reason"] = reason;
   return row;
@@ -138,7 +166,7 @@ std::string sweep_csv_line(const SweepRow& row, const std::vector<std::string>& 
     if (k) out += ',';
     if (!row.contains(columns[k])) continue;
     const ojson& v = row[columns[k]];
-    out += csv_field(v.is_string() ? v.get<std::string>() : v.dump());
+    out += csv_field(csv_text(v));
   }
   return out + "\n";
 }
@@ -185,7 +213,10 @@ MergedSweep merge_sweep_shards(const std::vector<std::pair<std::string, std::str
         if (!shards) {
           m.sweep = j["sweep"];
           m.configurations = n;
-          m.columns = sweep_columns(axis_names_of(m.sweep, where));
+          const std::string command = command_of(m.sweep);
+          if (command != "run" && command != "stream")
+            throw InputError(where, "the header's sweep has command '" + command + "'; expected run or stream");
+          m.columns = sweep_columns(axis_names_of(m.sweep, where), command);
           shards = shard->n;
           shard_seen.assign(shard->n + 1, false);
           by_config.resize(n);

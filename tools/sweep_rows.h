@@ -13,7 +13,9 @@
 // metrics (sp_ranks, step_time_s, tokens_per_s, compute_share,
 // exposed_comm_s, overlap_ratio, peak_memory_gb, exceeds_memory, ops,
 // padding_tokens, bottleneck) and reason. Metrics are empty (CSV) or absent
-// (JSON) when the status is not "ok".
+// (JSON) when the status is not "ok". A sweep of spsim stream (--command
+// stream) has a row per configuration and policy instead: policy, status,
+// its metrics (tools/stream_study.h, stream_sweep_metric_columns) and reason.
 
 #include <cstddef>
 #include <nlohmann/json.hpp>
@@ -21,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "tools/stream_study.h"
 #include "tools/study.h"
 #include "tools/sweep_spec.h"
 
@@ -37,11 +40,13 @@ struct SweepShard {
 // "K/N"; InputError(where, ...) for anything else.
 SweepShard parse_sweep_shard(const std::string& text, const std::string& where);
 
-// The column names of a sweep over `axis_names`.
-std::vector<std::string> sweep_columns(const std::vector<std::string>& axis_names);
+// The column names of a sweep of `command` ("run", "stream") over `axis_names`.
+std::vector<std::string> sweep_columns(const std::vector<std::string>& axis_names, std::string_view command = "run");
 
 // The rows of configuration `config` whose study gave `result`.
 std::vector<SweepRow> sweep_result_rows(std::size_t config, const SweepSpec& spec, const StudyResult& result);
+// The rows of configuration `config` of a stream sweep (one per policy).
+std::vector<SweepRow> sweep_stream_rows(std::size_t config, const SweepSpec& spec, const StreamStudy& study);
 // The row of a configuration the study refused (`reason`: the one-line error).
 SweepRow sweep_error_row(std::size_t config, const SweepSpec& spec, const std::string& reason);
 

@@ -23,12 +23,15 @@ std::vector<std::string_view> split_on(std::string_view text, char sep) {
   return out;
 }
 
-const SettingSpec& sweepable(std::string_view name, const std::string& where) {
+const SettingSpec& sweepable(std::string_view name, const std::string& where, std::string_view command) {
   const SettingSpec* spec = find_setting(name);
-  if (!spec || !sweepable_setting(name))
-    throw InputError(where, "'" + std::string(name) +
-                                "' is not a setting a sweep can vary; expected one of spsim run's study settings "
-                                "(spsim list settings), not an output file or --memory-limit");
+  if (!spec || !sweepable_setting(name, command))
+    throw InputError(where, "'" + std::string(name) + "' is not a setting a sweep can vary; expected one of spsim " +
+                                std::string(command) +
+                                "'s study settings (spsim list settings), not an output file or --memory-limit" +
+                                (command == "run" && sweepable_setting(name, "stream")
+                                     ? " (it is spsim stream's: give --command stream)"
+                                     : ""));
   return *spec;
 }
 
@@ -38,10 +41,12 @@ ojson checked(const SettingSpec& spec, const nlohmann::json& v, const std::strin
 
 }  // namespace
 
-bool sweepable_setting(std::string_view name) {
+bool sweepable_setting(std::string_view name, std::string_view command) {
   const SettingSpec* spec = find_setting(name);
-  return spec && setting_of_command(*spec, "run") && setting_of_command(*spec, "sweep") && name != "memory-limit";
+  return spec && setting_of_command(*spec, command) && setting_of_command(*spec, "sweep") && name != "memory-limit";
 }
+
+std::string_view sweep_variant_column(std::string_view command) { return command == "stream" ? "policy" : "strategy"; }
 
 void SweepSpec::add_axis(SweepAxis axis, const std::string& where) {
   for (const std::string& n : axis.names)
@@ -98,6 +103,7 @@ ojson SweepSpec::config(std::size_t i) const {
 
 ojson SweepSpec::describe() const {
   ojson j;
+  if (command != "run") j["command"] = command;
   j["base"] = base;
   ojson arr = ojson::array();
   for (const SweepAxis& a : axes) {
@@ -110,13 +116,13 @@ ojson SweepSpec::describe() const {
   return j;
 }
 
-SweepAxis parse_set_axis(std::string_view text, const std::string& where) {
+SweepAxis parse_set_axis(std::string_view text, const std::string& where, std::string_view command) {
   const auto eq = text.find('=');
   if (eq == std::string_view::npos || eq == 0 || eq + 1 == text.size())
     throw InputError(where, "expected NAME=VALUE,VALUE,... (e.g. seq=64K,128K), got '" + std::string(text) + "'");
   const std::string name(text.substr(0, eq));
   const std::string w = where + " " + name;
-  const SettingSpec& spec = sweepable(name, where);
+  const SettingSpec& spec = sweepable(name, where, command);
   SweepAxis axis;
   axis.names = {name};
   // A list setting's own values are comma-separated: its points go between ';'.
@@ -128,27 +134,36 @@ SweepAxis parse_set_axis(std::string_view text, const std::string& where) {
   return axis;
 }
 
-SweepSpec parse_sweep_file(std::string_view text, const std::string& where) {
+SweepSpec parse_sweep_file(std::string_view text, const std::string& where, std::string_view command) {
   // Checked by the common reader (duplicates, depth, numbers), then read
   // again keeping the file's key order (the axes' order).
   const nlohmann::json checked_doc = parse_input_json(text, where);
   if (!checked_doc.is_object()) throw InputError(where, "expected a JSON object with keys base, grid, zip");
   const ojson doc = ojson::parse(text);
   SweepSpec spec;
+  spec.command = command.empty() ? "run" : std::string(command);
   for (const auto& [key, value] : doc.items())
-    if (key != "base" && key != "grid" && key != "zip")
-      throw InputError(where + ": key '" + key + "'", "unknown key; expected one of: base, grid, zip");
+    if (key != "base" && key != "grid" && key != "zip" && key != "command")
+      throw InputError(where + ": key '" + key + "'", "unknown key; expected one of: base, grid, zip, command");
+  if (doc.contains("command")) {
+    const ojson& c = doc["command"];
+    if (!c.is_string() || (c != "run" && c != "stream"))
+      throw InputError(where + ": key 'command'", "expected \"run\" or \"stream\", got " + c.dump());
+    if (!command.empty() && c.get<std::string>() != command)
+      throw InputError(where + ": key 'command'", "is " + c.dump() + ", but --command is " + std::string(command));
+    spec.command = c.get<std::string>();
+  }
 
   if (doc.contains("base")) {
     const std::string w = where + ": key 'base'";
     if (!doc["base"].is_object()) throw InputError(w, "expected an object of settings");
     for (const auto& [key, value] : doc["base"].items()) {
       const std::string wk = w + ": key '" + key + "'";
-      spec.base[key] = checked(sweepable(key, wk), value, wk);
+      spec.base[key] = checked(sweepable(key, wk, spec.command), value, wk);
     }
   }
   auto values_of = [&](const std::string& name, const ojson& list, const std::string& w) {
-    const SettingSpec& s = sweepable(name, w);
+    const SettingSpec& s = sweepable(name, w, spec.command);
     if (!list.is_array() || list.empty()) throw InputError(w, "expected a non-empty list of values");
     if (list.size() > kMaxAxisPoints) throw InputError(w, fmt::format("more than {} values", kMaxAxisPoints));
     std::vector<ojson> out;

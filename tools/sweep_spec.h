@@ -34,6 +34,8 @@ struct SweepAxis {
 
 class SweepSpec {
  public:
+  // The study each configuration runs: "run" (spsim run) or "stream" (spsim stream).
+  std::string command = "run";
   // Settings of every configuration, as config keys (checked); an axis's
   // value replaces the base's.
   nlohmann::ordered_json base = nlohmann::ordered_json::object();
@@ -52,23 +54,30 @@ class SweepSpec {
   // Configuration i as a config document: the base, less the keys its
   // values replace or are replaced by, with its values.
   nlohmann::ordered_json config(std::size_t i) const;
-  // The sweep itself (base and axes), as the JSON lines header records it.
+  // The sweep itself (base and axes; its command unless "run"), as the JSON
+  // lines header records it.
   nlohmann::ordered_json describe() const;
 };
 
 // One axis from --set's text "name=v1,v2,...": each value checked as the
 // flag --name would check it. A list setting (seqlens) separates its points
 // with ';' ("seqlens=4096,4096;8192"). `where` names it in errors ("--set").
-SweepAxis parse_set_axis(std::string_view text, const std::string& where);
+SweepAxis parse_set_axis(std::string_view text, const std::string& where, std::string_view command = "run");
 
 // A sweep file: {"base": {settings}, "grid": {"name": [values], ...},
 // "zip": {"name": [values], ...} or [{...}, ...]}: "grid" gives one axis per
 // setting (in the file's order), each "zip" object one zipped axis (lists of
-// one length), after the grid's. Every key optional. `where` is the path.
-SweepSpec parse_sweep_file(std::string_view text, const std::string& where);
+// one length), after the grid's; "command": "run" or "stream" (when
+// `command` is given, non-empty, the file's must equal it; neither: "run").
+// Every key optional. `where` is the path.
+SweepSpec parse_sweep_file(std::string_view text, const std::string& where, std::string_view command = "");
 
-// Whether `name` may be an axis or a base key: a setting that defines the
-// study (every `spsim run` setting but its output files and --memory-limit).
-bool sweepable_setting(std::string_view name);
+// Whether `name` may be an axis or a base key of a sweep of `command`: a
+// setting that defines the study (every `spsim run`, or `spsim stream`,
+// setting but its output files and --memory-limit).
+bool sweepable_setting(std::string_view name, std::string_view command = "run");
+
+// The column that names the row's variant: "strategy" (run) or "policy" (stream).
+std::string_view sweep_variant_column(std::string_view command);
 
 }  // namespace spsim::cli

@@ -5,6 +5,7 @@
 
 #include "tests/tools/input_error_of.h"
 #include "tools/run_settings.h"
+#include "tools/stream_study.h"
 #include "tools/study.h"
 #include "tools/sweep_rows.h"
 #include "tools/sweep_spec.h"
@@ -122,6 +123,53 @@ TEST_CASE("sweep: each row is the same study spsim run makes of its configuratio
     CHECK(rows[0]["step_time_s"].get<double>() == expected.outcomes[0].metrics.step_time_s);
     CHECK(rows[0]["ops"] == expected.outcomes[0].ops);
   }
+}
+
+TEST_CASE("sweep --command stream: each row is the same study spsim stream makes of its configuration") {
+  SweepSpec s;
+  s.command = "stream";
+  s.base["rate"] = 4.0;
+  s.add_axis(parse_set_axis("src-len=6;9", "--set", "stream"), "--set");
+  s.add_axis(parse_set_axis("policy=fretna,all", "--set", "stream"), "--set");
+  CHECK(s.describe()["command"] == "stream");
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    CAPTURE(i);
+    const std::vector<ojson> p = s.point(i);
+    StreamConfig direct;
+    direct.rate = 4.0;
+    direct.src_len = {p[0][0].get<std::uint32_t>()};
+    direct.policy = p[1].get<std::string>();
+    const StreamStudy expected = run_stream_study(direct);
+    const std::vector<SweepRow> rows =
+        sweep_stream_rows(i, s, run_stream_study(stream_config_from_json(s.config(i).dump(), "c")));
+    REQUIRE(rows.size() == expected.policies.size());
+    for (std::size_t k = 0; k < rows.size(); ++k) {
+      CHECK(rows[k]["config"] == i);
+      CHECK(rows[k]["src-len"] == p[0]);
+      CHECK(rows[k]["policy"] == std::string(policy_name(expected.policies[k].policy)));
+      CHECK(rows[k]["computation_s"].get<double>() == expected.policies[k].compute_s);
+      CHECK(rows[k]["al_s"].get<double>() == expected.policies[k].al_s);
+      CHECK(rows[k]["decoder_passes"] == expected.policies[k].decoder_passes());
+    }
+  }
+  const std::vector<std::string> cols = sweep_columns(s.names(), "stream");
+  CHECK(cols[1] == "src-len");
+  CHECK(cols[2] == "policy");  // the axis 'policy' is the row's own column
+  // One-element lists read as numbers in CSV cells, longer ones as the flag's text.
+  SweepRow row;
+  row["config"] = 0;
+  row["src-len"] = ojson::array({9});
+  CHECK(sweep_csv_line(row, {"config", "src-len"}) == "0,9\n");
+  row["src-len"] = ojson::array({9, 12});
+  CHECK(sweep_csv_line(row, {"config", "src-len"}) == "0,\"9,12\"\n");
+  // A run setting in a stream sweep, and a stream setting in a run sweep, are refused.
+  CHECK(error_of([] { (void)parse_set_axis("seq=4K", "--set", "stream"); }).starts_with(
+      "--set: 'seq' is not a setting a sweep can vary; expected one of spsim stream's"));
+  CHECK(error_of([] { (void)parse_set_axis("policy=reta", "--set"); }).ends_with(
+      "(it is spsim stream's: give --command stream)"));
+  CHECK(error_of([] { (void)parse_sweep_file(R"({"command": "stream"})", "f.json", "run"); }) ==
+        "f.json: key 'command': is \"stream\", but --command is run");
+  CHECK(parse_sweep_file(R"({"command": "stream", "grid": {"k": [2, 3]}})", "f.json").command == "stream");
 }
 
 TEST_CASE("sweep CSV: fields with commas or quotes are quoted; absent metrics are empty") {

@@ -1,5 +1,6 @@
 # Writes the Chrome trace of every strategy (spsim run ARGS --trace-dir) and
-# loads each in Chrome DevTools' trace engine (check_trace.mjs, under node).
+# spsim stream's, and loads each in Chrome DevTools' trace engine
+# (check_trace.mjs, under node).
 file(REMOVE_RECURSE ${WORK})
 execute_process(COMMAND ${EXE} run ${ARGS} --trace-dir ${WORK} OUTPUT_QUIET ERROR_VARIABLE err RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
@@ -7,6 +8,12 @@ if(NOT rc EQUAL 0)
 endif()
 if(NOT EXISTS ${SOURCE}/node_modules/@paulirish/trace_engine)
   message(FATAL_ERROR "the DevTools trace engine is not installed in ${SOURCE}/node_modules: run scripts/install-deps.sh")
+endif()
+# And spsim stream's trace of passes (every policy, a source arriving at 20 tokens/s).
+execute_process(COMMAND ${EXE} stream --src-len 12 --rate 20 --trace ${WORK}/stream.json OUTPUT_QUIET
+  ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "spsim stream: exit code ${rc}: ${err}")
 endif()
 file(GLOB traces ${WORK}/*.json)
 list(LENGTH traces n)
