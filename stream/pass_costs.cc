@@ -21,12 +21,12 @@ Topology one_device(const DeviceProfile& device) {
 
 }  // namespace
 
-PassCosts::PassCosts(const ModelSpec& model, const DeviceProfile& device, DType dtype)
-    : model_(model), device_(device), dtype_(dtype), topology_(one_device(device)) {}
+PassCosts::PassCosts(const ModelSpec& model, const DeviceProfile& device, DType dtype, KernelStyle style)
+    : model_(model), device_(device), dtype_(dtype), style_(style), topology_(one_device(device)) {}
 
 const PassCost& PassCosts::cost(const StreamPass& pass) {
   if (auto it = cache_.find(pass); it != cache_.end()) return it->second;
-  const Program program = lower_pass(model_, pass, dtype_);
+  const Program program = lower_pass(model_, pass, dtype_, style_);
   const CommMatching matching = match_communication(program);
   const std::map<std::string, DeviceProfile> overrides{{device_.name, device_}};
   const ModelCosts costs(program, topology_, {}, overrides);

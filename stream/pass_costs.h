@@ -13,8 +13,8 @@
 // repeats shapes across sentences and iterations).
 
 #include <cstdint>
-#include <map>
 #include <string>
+#include <unordered_map>
 
 #include "costmodel/device_profile.h"
 #include "program/dtype.h"
@@ -37,21 +37,31 @@ struct PassCost {
 class PassCosts {
  public:
   // `model` must be an encoder-decoder model; the references must outlive this.
-  PassCosts(const ModelSpec& model, const DeviceProfile& device, DType dtype);
+  PassCosts(const ModelSpec& model, const DeviceProfile& device, DType dtype, KernelStyle style);
 
-  // The cost of `pass`, simulated on first use.
+  // The cost of `pass`, simulated on first use; the reference stays valid
+  // for the life of this object.
   const PassCost& cost(const StreamPass& pass);
   // Distinct passes simulated so far.
   std::size_t simulated() const { return cache_.size(); }
 
   const DeviceProfile& device() const { return device_; }
+  KernelStyle style() const { return style_; }
 
  private:
   const ModelSpec& model_;
   const DeviceProfile& device_;
   DType dtype_;
+  KernelStyle style_;
   Topology topology_;  // one device of the profile's type
-  std::map<StreamPass, PassCost> cache_;
+  struct Hash {
+    std::size_t operator()(const StreamPass& p) const {
+      return (std::size_t{p.src} * 0x9E3779B97F4A7C15ull) ^ (std::size_t{p.tgt} << 20) ^ (std::size_t{p.rows} << 40) ^
+             static_cast<std::size_t>(p.kind);
+    }
+  };
+  // Node-based: references returned by cost() stay valid as it grows.
+  std::unordered_map<StreamPass, PassCost, Hash> cache_;
 };
 
 }  // namespace spsim

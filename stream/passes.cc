@@ -16,6 +16,8 @@ std::string_view pass_kind_name(PassKind kind) {
   return "?";
 }
 
+std::string_view kernel_style_name(KernelStyle s) { return s == KernelStyle::kEager ? "eager" : "fused"; }
+
 bool is_decoder_pass(PassKind kind) { return kind == PassKind::kDecodeStep || kind == PassKind::kDecodeAll; }
 bool is_encoder_pass(PassKind kind) { return kind == PassKind::kEncode || kind == PassKind::kEncodeStep; }
 
@@ -35,14 +37,15 @@ std::string describe_pass(const StreamPass& p) {
   return s;
 }
 
-std::uint32_t pass_kernels(const ModelSpec& m, PassKind kind) {
+std::uint32_t pass_kernels(const ModelSpec& m, PassKind kind, KernelStyle style) {
+  const std::uint32_t a = style == KernelStyle::kEager ? 3 : 1;  // kernels per attention
   switch (kind) {
-    case PassKind::kEncode: return 1 + 12 * m.layers;
-    case PassKind::kEncodeStep: return 1 + 14 * m.layers;
+    case PassKind::kEncode: return 1 + (11 + a) * m.layers;
+    case PassKind::kEncodeStep: return 1 + (13 + a) * m.layers;
     case PassKind::kCrossKeys: return 2 * m.decoder_layers;
     case PassKind::kLength: return 2;
-    case PassKind::kDecodeStep: return 1 + 19 * m.decoder_layers + 2;
-    case PassKind::kDecodeAll: return 1 + 17 * m.decoder_layers + 2;
+    case PassKind::kDecodeStep: return 3 + (17 + 2 * a) * m.decoder_layers;
+    case PassKind::kDecodeAll: return 3 + (15 + 2 * a) * m.decoder_layers;
   }
   return 0;
 }
@@ -54,7 +57,8 @@ namespace {
 // cross-attention is unmasked, so the shared sequence id is harmless.
 class PassLowering {
  public:
-  PassLowering(const ModelSpec& m, DType dtype) : m_(m), dtype_(dtype), b_(1, m.heads / m.kv_heads) {
+  PassLowering(const ModelSpec& m, DType dtype, KernelStyle style)
+      : m_(m), dtype_(dtype), eager_(style == KernelStyle::kEager), b_(1, m.heads / m.kv_heads) {
     s_ = b_.stream("compute");
   }
 
@@ -99,11 +103,24 @@ class PassLowering {
     b_.dense(s_, a, y, seed());
     return add_norm(l, x, y);
   }
-  // Attention of the rows `l` of x over keys/values k, v; returns the block's output.
-  BufferId attention(LayoutId l, BufferId q, BufferId k, BufferId v, bool causal) {
+  // Attention of the rows `l` of q over keys/values k, v (rows `keys`);
+  // returns the block's output after its projection.
+  BufferId attention(LayoutId l, LayoutId keys, BufferId q, BufferId k, BufferId v, bool causal) {
     const BufferId out = tokens(l, "attn", m_.heads, m_.head_dim);
-    const BufferId lse = tokens(l, "lse", m_.heads, 1, DType::kF32);
-    b_.attn_fwd(s_, q, k, v, out, lse, causal);
+    if (eager_) {
+      // scores = q k^T (masked), probs = softmax(scores), out = probs v: three kernels.
+      const BufferId scores = b_.score_buffer(0, "scores", dtype_, l, keys, 0, m_.heads, /*zero_init=*/true);
+      const BufferId probs = b_.buffer_like(scores, 0, "probs");
+      const BufferId score_ops[] = {q, k, scores};
+      b_.op(OpKind::kRsaScores, s_, score_ops, {}, causal ? kOpCausal : 0);
+      const BufferId softmax_ops[] = {scores, probs};
+      b_.op(OpKind::kRsaSoftmax, s_, softmax_ops);
+      const BufferId value_ops[] = {probs, v, out};
+      b_.op(OpKind::kRsaProbsV, s_, value_ops);
+    } else {
+      const BufferId lse = tokens(l, "lse", m_.heads, 1, DType::kF32);
+      b_.attn_fwd(s_, q, k, v, out, lse, causal);
+    }
     const BufferId o = hidden(l, "attn_proj");
     b_.dense(s_, out, o, seed());
     return o;
@@ -113,9 +130,15 @@ class PassLowering {
     b_.copy(s_, hidden(l, "embedding"), x);
     return x;
   }
-  // Appends rows `l` of `fresh` to a cache of positions 0..last (a row view).
+  // Appends `fresh` (rows [offset, offset + rows)) to `cache` (rows 0..offset + rows):
+  // fused, a copy into the cache's row view; eager, torch.cat of the old cache
+  // and the new rows, one kernel reading and writing every row.
   void append(BufferId fresh, BufferId cache, std::uint32_t offset, std::uint32_t rows) {
-    b_.copy(s_, fresh, b_.row_view(cache, offset, rows));
+    if (eager_) {
+      b_.copy(s_, b_.buffer_like(cache, 0, "cat_in", std::nullopt, /*zero_init=*/true), cache);
+    } else {
+      b_.copy(s_, fresh, b_.row_view(cache, offset, rows));
+    }
   }
 
   // The encoder: `rows` new tokens (the last of `src`) through every layer;
@@ -139,7 +162,7 @@ class PassLowering {
         append(k, keys, src - rows, rows);
         append(v, values, src - rows, rows);
       }
-      x = add_norm(l, x, attention(l, q, keys, values, unidirectional));
+      x = add_norm(l, x, attention(l, unidirectional ? all : l, q, keys, values, unidirectional));
       x = mlp(l, x);
     }
   }
@@ -184,12 +207,12 @@ class PassLowering {
         append(k, keys, first, rows);
         append(v, values, first, rows);
       }
-      x = add_norm(l, x, attention(l, q, keys, values, /*causal=*/cached));
+      x = add_norm(l, x, attention(l, cached ? self_keys : l, q, keys, values, /*causal=*/cached));
       const BufferId cq = tokens(l, "cross_q", m_.heads, m_.head_dim);
       b_.dense(s_, x, cq, seed());
       const BufferId ck = tokens(enc, "cross_k", m_.kv_heads, m_.head_dim);
       const BufferId cv = tokens(enc, "cross_v", m_.kv_heads, m_.head_dim);
-      x = add_norm(l, x, attention(l, cq, ck, cv, /*causal=*/false));
+      x = add_norm(l, x, attention(l, enc, cq, ck, cv, /*causal=*/false));
       x = mlp(l, x);
     }
     b_.set_layer(static_cast<std::uint16_t>(m_.decoder_layers));
@@ -200,6 +223,7 @@ class PassLowering {
 
   const ModelSpec& m_;
   DType dtype_;
+  bool eager_;
   ProgramBuilder b_;
   StreamId s_{};
   std::uint32_t next_seed_ = 0;
@@ -207,14 +231,14 @@ class PassLowering {
 
 }  // namespace
 
-Program lower_pass(const ModelSpec& model, const StreamPass& pass, DType dtype) {
+Program lower_pass(const ModelSpec& model, const StreamPass& pass, DType dtype, KernelStyle style) {
   if (!model.encoder_decoder()) throw std::invalid_argument("lower_pass: " + model.name + " has no decoder layers");
   if (pass.src == 0) throw std::invalid_argument("lower_pass: a pass needs at least one source token");
   if (pass.kind == PassKind::kDecodeAll && pass.tgt == 0)
     throw std::invalid_argument("lower_pass: a decoder pass needs at least one target token");
   if (pass.kind == PassKind::kCrossKeys && (pass.rows == 0 || pass.rows > pass.src))
     throw std::invalid_argument("lower_pass: cross_keys rows must be in 1..src");
-  return PassLowering(model, dtype).lower(pass);
+  return PassLowering(model, dtype, style).lower(pass);
 }
 
 }  // namespace spsim

@@ -97,4 +97,21 @@ std::vector<ScheduledPass> policy_schedule(Policy policy, std::uint32_t n, const
   return out;
 }
 
+std::uint64_t policy_schedule_size(Policy policy, std::uint32_t n, const PolicyOptions& o) {
+  const std::uint64_t m = target_length(n, o.tgt_ratio);
+  switch (policy) {
+    case Policy::kReta: {
+      std::uint64_t total = 0;
+      for (std::uint32_t j = 1; j <= n; ++j) total += 2 + target_length(j, o.tgt_ratio);
+      return total;
+    }
+    case Policy::kFretna: return std::uint64_t{n} * (3 + o.iterations);
+    case Policy::kOffline: return 2 + m;
+    case Policy::kWaitk:
+      if (o.waitk_encoder == EncoderKind::kUnidirectional) return 2 * std::uint64_t{n} + m;
+      return m + 2 * (o.k <= n ? std::min<std::uint64_t>(m, n - o.k + 1) : 1);
+  }
+  return 0;
+}
+
 }  // namespace spsim

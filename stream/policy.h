@@ -70,4 +70,10 @@ struct ScheduledPass {
 // range (PolicyOptions' comments).
 std::vector<ScheduledPass> policy_schedule(Policy policy, std::uint32_t n, const PolicyOptions& options);
 
+// policy_schedule(...).size() in closed form, without building it (the
+// work a study will do, for its progress):
+//   reta     sum_j (2 + m(j));  fretna  n (3 + iterations);  offline  2 + m(n);
+//   waitk    bi: m(n) + 2 min(m(n), n - k + 1) (k <= n; else m(n) + 2);  uni: 2 n + m(n).
+std::uint64_t policy_schedule_size(Policy policy, std::uint32_t n, const PolicyOptions& options);
+
 }  // namespace spsim

@@ -8,7 +8,8 @@
 namespace spsim {
 
 SentenceRun run_sentence(Policy policy, std::uint32_t n, const PolicyOptions& options, double interval_s,
-                         PassCosts& costs) {
+                         PassCosts& costs, const PassTick& tick) {
+  constexpr std::size_t kTickEvery = 4096;
   SentenceRun r;
   r.src_len = n;
   r.tgt_len = target_length(n, options.tgt_ratio);
@@ -20,12 +21,13 @@ SentenceRun run_sentence(Policy policy, std::uint32_t n, const PolicyOptions& op
   std::vector<double> d;
   double final_shown_s = 0;
   for (const ScheduledPass& sp : schedule) {
-    const double seconds = costs.cost(sp.pass).seconds;
+    const PassCost& cost = costs.cost(sp.pass);
     const double start = std::max(free_at, sp.after_src * interval_s);
-    const double end = start + seconds;
+    const double end = start + cost.seconds;
     free_at = end;
-    r.compute_s += seconds;
-    r.passes.push_back({sp, start, end});
+    r.compute_s += cost.seconds;
+    r.passes.push_back({sp, start, end, &cost});
+    if (tick && r.passes.size() % kTickEvery == 0) tick(kTickEvery);
     if (sp.shows == 0) continue;
     final_shown_s = end;
     for (std::uint32_t i = static_cast<std::uint32_t>(g.size()); i < std::min(sp.shows, r.tgt_len); ++i) {
@@ -33,6 +35,7 @@ SentenceRun run_sentence(Policy policy, std::uint32_t n, const PolicyOptions& op
       d.push_back(end);
     }
   }
+  if (tick) tick(r.passes.size() % kTickEvery);
   r.final_lag_s = final_shown_s - n * interval_s;
   const std::size_t tau = lagging_cutoff(g, n);
   const double per_token = static_cast<double>(n) / r.tgt_len;  // 1 / r
@@ -50,14 +53,14 @@ std::uint64_t PolicySummary::encoder_passes() const {
 }
 
 PolicySummary run_policy(Policy policy, std::span<const std::uint32_t> src_lens, const PolicyOptions& options,
-                         double interval_s, PassCosts& costs, const std::function<void()>& tick) {
+                         double interval_s, PassCosts& costs, const PassTick& tick) {
   PolicySummary s;
   s.policy = policy;
   // Sentences of one length run alike: each length is run once, counted as often as it occurs.
   std::map<std::uint32_t, std::uint64_t> count;
   for (std::uint32_t n : src_lens) ++count[n];
   for (const auto& [n, times] : count) {
-    SentenceRun r = run_sentence(policy, n, options, interval_s, costs);
+    SentenceRun r = run_sentence(policy, n, options, interval_s, costs, tick);
     const double w = static_cast<double>(times);
     s.sentences += times;
     s.source_tokens += times * r.src_len;
@@ -67,7 +70,7 @@ PolicySummary run_policy(Policy policy, std::span<const std::uint32_t> src_lens,
     s.al_tokens += w * r.al_tokens;
     s.al_s += w * r.al_s;
     for (const PassRun& p : r.passes) {
-      const PassCost& c = costs.cost(p.scheduled.pass);
+      const PassCost& c = *p.cost;
       s.passes[static_cast<std::size_t>(p.scheduled.pass.kind)] += times;
       s.kernels += times * c.kernels;
       s.launch_s += w * c.launch_s;
@@ -77,7 +80,6 @@ PolicySummary run_policy(Policy policy, std::span<const std::uint32_t> src_lens,
       s.bytes += w * c.bytes;
     }
     if (n == src_lens.front()) s.first = std::move(r);
-    if (tick) tick();
   }
   if (s.sentences > 0) {
     const double k = static_cast<double>(s.sentences);

@@ -30,6 +30,7 @@ namespace spsim {
 struct PassRun {
   ScheduledPass scheduled;
   double start_s = 0, end_s = 0;
+  const PassCost* cost = nullptr;  // owned by the PassCosts the run used
 };
 
 struct SentenceRun {
@@ -41,9 +42,13 @@ struct SentenceRun {
   double al_s = 0;
 };
 
+// Progress: called with a number of passes run (in batches, and once at
+// the end of each sentence for the rest).
+using PassTick = std::function<void(std::size_t passes)>;
+
 // One sentence of n tokens. `interval_s` >= 0 and finite.
 SentenceRun run_sentence(Policy policy, std::uint32_t n, const PolicyOptions& options, double interval_s,
-                         PassCosts& costs);
+                         PassCosts& costs, const PassTick& tick = {});
 
 struct PolicySummary {
   Policy policy = Policy::kReta;
@@ -63,10 +68,10 @@ struct PolicySummary {
   std::uint64_t encoder_passes() const;
 };
 
-// Every sentence of `src_lens` (each >= 1) under `policy`; calls `tick`
-// after each distinct length (sentences of one length run alike, so each
-// length is simulated once), when given. `first` is src_lens[0]'s run.
+// Every sentence of `src_lens` (each >= 1) under `policy`. Sentences of one
+// length run alike, so each distinct length is simulated once (and `tick`
+// counts its passes once). `first` is src_lens[0]'s run.
 PolicySummary run_policy(Policy policy, std::span<const std::uint32_t> src_lens, const PolicyOptions& options,
-                         double interval_s, PassCosts& costs, const std::function<void()>& tick = {});
+                         double interval_s, PassCosts& costs, const PassTick& tick = {});
 
 }  // namespace spsim

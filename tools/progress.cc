@@ -37,9 +37,9 @@ Progress::~Progress() {
   if (printed_) print_locked(true);
 }
 
-void Progress::tick() {
+void Progress::tick(std::size_t units) {
   std::lock_guard lock(mutex_);
-  ++done_;
+  done_ += units;
   if (!enabled_) return;
   const auto now = Clock::now();
   if (!forced_ && now - start_ < kQuiet) return;  // short work stays silent on a terminal

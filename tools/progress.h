@@ -28,8 +28,8 @@ class Progress {
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
 
-  // One more unit done (any thread).
-  void tick();
+  // `units` more units done (any thread).
+  void tick(std::size_t units = 1);
 
  private:
   void print_locked(bool last);

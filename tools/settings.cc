@@ -156,6 +156,11 @@ constexpr SettingSpec kSpecs[] = {
     // options name it in `strategies` (the policies play that part here).
     {.name = "policy", .kind = K::kChoice, .help = "simultaneous-translation policy, or all of them",
      .choices = "reta,fretna,waitk,offline,all", .commands = "stream,sweep"},
+    {.name = "kernels", .kind = K::kChoice,
+     .help = "how the model runs: eager (fairseq in eager PyTorch, the FReTNA paper's systems: attention as score "
+             "GEMM, softmax and value GEMM, the KV cache concatenated at every step) or fused (one attention kernel, "
+             "a preallocated cache)",
+     .choices = "eager,fused", .commands = "stream,sweep"},
     {.name = "src-len", .kind = K::kIntegers,
      .help = "source sentence lengths, comma-separated: one sentence of each (at most 1024 tokens: fairseq's "
              "default max_source_positions)",
@@ -266,7 +271,7 @@ constexpr SettingSpec kSpecs[] = {
     {.name = "dot", .kind = K::kPath, .help = "write Graphviz to this file", .commands = "topo"},
 };
 
-constexpr std::string_view kConfigCommands = "run,verify,plan,sweep";
+constexpr std::string_view kConfigCommands = "run,verify,plan,sweep,stream";
 
 std::vector<std::string_view> split(std::string_view list) {
   std::vector<std::string_view> out;

@@ -219,6 +219,10 @@ std::string Settings::default_text(const T& field) {
     std::ostringstream s;
     s << field;
     return s.str();
+  } else if constexpr (detail::is_vector<T>::value) {
+    std::ostringstream s;  // a list's default as its flag takes it: "30" or "1,2"
+    for (std::size_t i = 0; i < field.size(); ++i) s << (i ? "," : "") << field[i];
+    return s.str();
   } else return "";
 }
 

@@ -40,14 +40,16 @@ DeviceProfile device_of(const StreamConfig& c) {
   return device_profile_preset(c.device);
 }
 
-std::string ms(double s) { return fmt::format("{:.3f} ms", s * 1e3); }
+// Milliseconds, or seconds from 10 s on (a slow policy over many sentences).
+std::string ms(double s) { return s < 10 ? fmt::format("{:.3f} ms", s * 1e3) : fmt::format("{:.3f} s", s); }
 std::string share(double part, double whole) { return whole > 0 ? fmt::format("{:.0f}%", 100 * part / whole) : "-"; }
 
 }  // namespace
 
 void bind_stream_study_settings(Settings& s, StreamConfig& c) {
   s.bind("model", c.model).bind("model-file", c.model_file).bind("device", c.device);
-  s.bind("device-profile", c.device_profile).bind("dtype", c.dtype).bind("policy", c.policy);
+  s.bind("device-profile", c.device_profile).bind("dtype", c.dtype).bind("kernels", c.kernels);
+  s.bind("policy", c.policy);
   s.bind("src-len", c.src_len).bind("src-lens", c.src_lens).bind("tgt-ratio", c.tgt_ratio).bind("rate", c.rate);
   s.bind("k", c.k).bind("iterations", c.iterations).bind("waitk-encoder", c.waitk_encoder);
 }
@@ -74,6 +76,9 @@ StreamStudy run_stream_study(const StreamConfig& c) {
   const auto dtype = parse_dtype(c.dtype);
   if (!dtype) throw InputError("--dtype", "expected fp16, bf16, fp32 or fp64, got '" + c.dtype + "'");
   st.dtype = std::string(dtype_name(*dtype));
+  if (c.kernels != "eager" && c.kernels != "fused")
+    throw InputError("--kernels", "expected eager or fused, got '" + c.kernels + "'");
+  st.kernels = c.kernels == "eager" ? KernelStyle::kEager : KernelStyle::kFused;
   const std::vector<Policy> policies = chosen_policies(c.policy);
   if (!c.src_lens.empty()) {
     for (std::int64_t n : read_lengths_file(c.src_lens, kMaxPositions)) st.lengths.push_back(static_cast<std::uint32_t>(n));
@@ -103,12 +108,17 @@ StreamStudy run_stream_study(const StreamConfig& c) {
   if (c.iterations < 1) throw InputError("--iterations", "must be at least 1");
   const double interval = c.rate > 0 ? 1.0 / c.rate : 0.0;
 
-  PassCosts costs(st.model, st.device, *dtype);
+  PassCosts costs(st.model, st.device, *dtype, st.kernels);
+  // Each distinct length is run once per policy (run_policy): that is the work.
   std::map<std::uint32_t, std::size_t> distinct;
   for (std::uint32_t n : st.lengths) ++distinct[n];
-  Progress progress("spsim stream", "sentence lengths", distinct.size() * policies.size(), c.progress);
+  std::uint64_t passes = 0;
   for (Policy p : policies)
-    st.policies.push_back(run_policy(p, st.lengths, st.options, interval, costs, [&] { progress.tick(); }));
+    for (const auto& [n, count] : distinct) passes += policy_schedule_size(p, n, st.options);
+  Progress progress("spsim stream", "passes", passes, c.progress);
+  for (Policy p : policies)
+    st.policies.push_back(
+        run_policy(p, st.lengths, st.options, interval, costs, [&](std::size_t k) { progress.tick(k); }));
   st.passes_simulated = costs.simulated();
   return st;
 }
@@ -154,8 +164,11 @@ std::string sentences_line(const StreamStudy& s) {
 
 void print_stream_study(const StreamStudy& s, std::ostream& out) {
   const ModelSpec& m = s.model;
-  out << fmt::format("spsim stream: {} (encoder {} + decoder {} layers, {:.1f}M parameters) on {}, {}\n", m.name,
-                     m.layers, m.decoder_layers, static_cast<double>(m.parameter_count()) / 1e6, s.device.name, s.dtype);
+  out << fmt::format("spsim stream: {} (encoder {} + decoder {} layers, {:.1f}M parameters) on {}, {}, {} kernels\n",
+                     m.name, m.layers, m.decoder_layers, static_cast<double>(m.parameter_count()) / 1e6,
+                     s.device.name, s.dtype,
+                     s.kernels == KernelStyle::kEager ? "eager (fairseq: 3 per attention, cache concatenated)"
+                                                      : "fused (1 per attention, preallocated cache)");
   out << sentences_line(s) << "\n";
   if (const std::string o = options_line(s); !o.empty()) out << o << "\n";
   out << "\n";
@@ -189,11 +202,11 @@ void print_stream_study(const StreamStudy& s, std::ostream& out) {
   // What single passes cost, for the longest sentence: small decoder steps are launch- and memory-bound.
   const std::uint32_t n = *std::max_element(s.lengths.begin(), s.lengths.end());
   const std::uint32_t tgt = target_length(n, s.options.tgt_ratio);
-  PassCosts costs(s.model, s.device, *parse_dtype(s.dtype));
+  PassCosts costs(s.model, s.device, *parse_dtype(s.dtype), s.kernels);
   out << fmt::format("\none pass (source {}, target {}):\n", n, tgt);
   for (const StreamPass& pass : {encode_pass(n), decode_step_pass(n, tgt - 1), decode_all_pass(n, tgt)}) {
     const PassCost& c = costs.cost(pass);
-    out << fmt::format("  {:<24} {:>10} {:>4} kernels   launch {} / memory-bound {} / compute-bound {}\n",
+    out << fmt::format("  {:<30} {:>10} {:>4} kernels   launch {} / memory-bound {} / compute-bound {}\n",
                        describe_pass(pass), ms(c.seconds), c.kernels, share(c.launch_s, c.seconds),
                        share(c.memory_bound_s, c.seconds), share(c.compute_bound_s, c.seconds));
   }
@@ -205,6 +218,7 @@ ojson stream_study_json(const StreamStudy& s) {
   j["model"] = s.model.name;
   j["device"] = s.device.name;
   j["dtype"] = s.dtype;
+  j["kernels"] = std::string(kernel_style_name(s.kernels));
   j["sentences"] = s.lengths.size();
   j["src_lens"] = s.lengths;
   j["tgt_ratio"] = s.options.tgt_ratio;

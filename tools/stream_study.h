@@ -24,6 +24,7 @@ struct StreamConfig {
   std::string device = "a10";
   std::string device_profile;  // a device profile JSON instead of the preset
   std::string dtype = "bf16";
+  std::string kernels = "eager";  // KernelStyle
   std::string policy = "all";
   std::vector<std::uint32_t> src_len{30};  // one sentence of each length ...
   std::string src_lens;                    // ... or a file of lengths (replaces src_len)
@@ -45,6 +46,7 @@ struct StreamStudy {
   ModelSpec model;
   DeviceProfile device;
   std::string dtype;
+  KernelStyle kernels = KernelStyle::kEager;
   PolicyOptions options;
   double rate = 0;
   std::vector<std::uint32_t> lengths;  // the sentences, as given

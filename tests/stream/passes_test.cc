@@ -54,25 +54,31 @@ TEST_CASE("passes: valid one-rank programs with the kernels of passes.h") {
   const StreamPass passes[] = {encode_pass(12),          encode_step_pass(12),   cross_keys_pass(12, 12),
                                cross_keys_pass(12, 1),   length_pass(12),        decode_step_pass(12, 0),
                                decode_step_pass(12, 7),  decode_all_pass(12, 9)};
-  for (const StreamPass& pass : passes) {
-    CAPTURE(describe_pass(pass));
-    const Program p = lower_pass(m, pass, DType::kBF16);
-    CHECK_NOTHROW(check_program(p));
-    CHECK(p.num_ranks() == 1);
-    CHECK(p.num_ops() == pass_kernels(m, pass.kind));
-  }
-  // By hand: 1 + 12·6 = 73 kernels for an encoder pass, 1 + 19·6 + 2 = 117
-  // for an autoregressive step, 1 + 17·6 + 2 = 105 for a parallel pass.
-  CHECK(pass_kernels(m, PassKind::kEncode) == 73);
-  CHECK(pass_kernels(m, PassKind::kDecodeStep) == 117);
-  CHECK(pass_kernels(m, PassKind::kDecodeAll) == 105);
+  for (KernelStyle style : {KernelStyle::kEager, KernelStyle::kFused})
+    for (const StreamPass& pass : passes) {
+      CAPTURE(describe_pass(pass));
+      CAPTURE(kernel_style_name(style));
+      const Program p = lower_pass(m, pass, DType::kBF16, style);
+      CHECK_NOTHROW(check_program(p));
+      CHECK(p.num_ranks() == 1);
+      CHECK(p.num_ops() == pass_kernels(m, pass.kind, style));
+    }
+  // By hand, fused: 1 + 12·6 = 73 kernels for an encoder pass, 3 + 19·6 = 117
+  // for an autoregressive step, 3 + 17·6 = 105 for a parallel pass; eager
+  // adds 2 kernels per attention: 85, 141, 129.
+  CHECK(pass_kernels(m, PassKind::kEncode, KernelStyle::kFused) == 73);
+  CHECK(pass_kernels(m, PassKind::kDecodeStep, KernelStyle::kFused) == 117);
+  CHECK(pass_kernels(m, PassKind::kDecodeAll, KernelStyle::kFused) == 105);
+  CHECK(pass_kernels(m, PassKind::kEncode, KernelStyle::kEager) == 85);
+  CHECK(pass_kernels(m, PassKind::kDecodeStep, KernelStyle::kEager) == 141);
+  CHECK(pass_kernels(m, PassKind::kDecodeAll, KernelStyle::kEager) == 129);
 }
 
 TEST_CASE("passes: attention sees the cache, the prefix and the target as the masks say") {
   const ModelSpec& m = find_model("transformer-base");
   // Step at position 7 over 12 source tokens: per layer self-attention over
   // the 8 cached positions 0..7 (causal), cross-attention over 12.
-  const Program step = lower_pass(m, decode_step_pass(12, 7), DType::kBF16);
+  const Program step = lower_pass(m, decode_step_pass(12, 7), DType::kBF16, KernelStyle::kFused);
   const auto w = attention_work(step);
   REQUIRE(w.size() == 2 * m.decoder_layers);
   for (std::size_t l = 0; l < m.decoder_layers; ++l) {
@@ -80,12 +86,12 @@ TEST_CASE("passes: attention sees the cache, the prefix and the target as the ma
     CHECK(w[2 * l + 1] == 12);
   }
   // A parallel pass over 9 target tokens: 9 x 9 (unmasked) and 9 x 12.
-  const auto wa = attention_work(lower_pass(m, decode_all_pass(12, 9), DType::kBF16));
+  const auto wa = attention_work(lower_pass(m, decode_all_pass(12, 9), DType::kBF16, KernelStyle::kFused));
   CHECK(wa[0] == 81);
   CHECK(wa[1] == 108);
   // A bidirectional encoder over 12 tokens: 144 pairs; a unidirectional step of token 12: 12.
-  CHECK(attention_work(lower_pass(m, encode_pass(12), DType::kBF16))[0] == 144);
-  CHECK(attention_work(lower_pass(m, encode_step_pass(12), DType::kBF16))[0] == 12);
+  CHECK(attention_work(lower_pass(m, encode_pass(12), DType::kBF16, KernelStyle::kFused))[0] == 144);
+  CHECK(attention_work(lower_pass(m, encode_step_pass(12), DType::kBF16, KernelStyle::kFused))[0] == 12);
   // The output head of a step is one row times vocab x hidden multiply-adds.
   std::int64_t head = 0;
   for (std::size_t i = 0; i < step.num_ops(); ++i)
@@ -94,10 +100,35 @@ TEST_CASE("passes: attention sees the cache, the prefix and the target as the ma
   CHECK(count_kind(step, OpKind::kDense) == 6 * 8 + 1);  // q, k, v, o, cross q, cross o, up, down; head
 }
 
+TEST_CASE("passes, eager: attention as dense score GEMMs; the cache rewritten at every step") {
+  const ModelSpec& m = find_model("transformer-base");
+  // Score GEMMs are q rows x k rows whatever the mask: 1 x 8 and 1 x 12 for the step above.
+  const Program step = lower_pass(m, decode_step_pass(12, 7), DType::kBF16, KernelStyle::kEager);
+  std::vector<std::int64_t> scores;
+  for (std::size_t i = 0; i < step.num_ops(); ++i)
+    if (step.op(op_id(i)).kind == OpKind::kRsaScores) scores.push_back(step.op(op_id(i)).work);
+  REQUIRE(scores.size() == 2 * m.decoder_layers);
+  CHECK(scores[0] == 8);
+  CHECK(scores[1] == 12);
+  CHECK(count_kind(step, OpKind::kAttnFwd) == 0);
+  CHECK(count_kind(step, OpKind::kRsaSoftmax) == 2 * m.decoder_layers);
+  // torch.cat copies the whole cache: the step's cache copies move (pos + 1) rows
+  // each way, per layer k and v: 8 rows x 8 heads x 64 x 2 bytes, read and written.
+  double cat_bytes = 0;
+  for (std::size_t i = 0; i < step.num_ops(); ++i) {
+    if (step.op(op_id(i)).kind != OpKind::kCopy) continue;
+    const Buffer& dst = step.buffer(step.operands(op_id(i))[1]);
+    if (step.buffer_name(step.operands(op_id(i))[1]).starts_with("k_cache") ||
+        step.buffer_name(step.operands(op_id(i))[1]).starts_with("v_cache"))
+      cat_bytes += 2.0 * static_cast<double>(dst.bytes());
+  }
+  CHECK(cat_bytes == doctest::Approx(2.0 * m.decoder_layers * 2 * 8 * 8 * 64 * 2));
+}
+
 TEST_CASE("lower_pass: refuses what no policy asks for") {
   const ModelSpec& m = find_model("transformer-base");
-  CHECK_THROWS_AS(lower_pass(find_model("bert-base"), encode_pass(4), DType::kBF16), std::invalid_argument);
-  CHECK_THROWS_AS(lower_pass(m, encode_pass(0), DType::kBF16), std::invalid_argument);
-  CHECK_THROWS_AS(lower_pass(m, decode_all_pass(4, 0), DType::kBF16), std::invalid_argument);
-  CHECK_THROWS_AS(lower_pass(m, cross_keys_pass(4, 5), DType::kBF16), std::invalid_argument);
+  CHECK_THROWS_AS(lower_pass(find_model("bert-base"), encode_pass(4), DType::kBF16, KernelStyle::kFused), std::invalid_argument);
+  CHECK_THROWS_AS(lower_pass(m, encode_pass(0), DType::kBF16, KernelStyle::kFused), std::invalid_argument);
+  CHECK_THROWS_AS(lower_pass(m, decode_all_pass(4, 0), DType::kBF16, KernelStyle::kFused), std::invalid_argument);
+  CHECK_THROWS_AS(lower_pass(m, cross_keys_pass(4, 5), DType::kBF16, KernelStyle::kFused), std::invalid_argument);
 }

@@ -145,6 +145,20 @@ TEST_CASE("offline: one encoder pass and m(n) steps, after the last token") {
   CHECK(last_shown(s) == 36);
 }
 
+TEST_CASE("policy_schedule_size: the closed forms equal the schedules' sizes") {
+  for (Policy p : kAllPolicies)
+    for (std::uint32_t n : {1u, 2u, 5u, 17u})
+      for (double r : {0.3, 1.0, 2.2})
+        for (std::uint32_t k : {1u, 4u, 30u})
+          for (EncoderKind e : {EncoderKind::kBidirectional, EncoderKind::kUnidirectional}) {
+            const PolicyOptions o{.tgt_ratio = r, .k = k, .iterations = 3, .waitk_encoder = e};
+            const std::string what = std::string(policy_name(p)) + " n " + std::to_string(n) + " r " +
+                                     std::to_string(r) + " k " + std::to_string(k);
+            CAPTURE(what);
+            CHECK(policy_schedule_size(p, n, o) == policy_schedule(p, n, o).size());
+          }
+}
+
 TEST_CASE("policy_schedule: out-of-range options are refused") {
   CHECK_THROWS_AS(policy_schedule(Policy::kReta, 0, {}), std::invalid_argument);
   CHECK_THROWS_AS(policy_schedule(Policy::kWaitk, 5, PolicyOptions{.k = 0}), std::invalid_argument);

@@ -31,7 +31,7 @@ bool near(double a, double b, double rel = 1e-9) { return std::abs(a - b) <= rel
 TEST_CASE("average lagging: wait-k lags k tokens, offline n, the hand-computed ratio-2 case") {
   const ModelSpec& m = find_model("transformer-base");
   const DeviceProfile free_device = launch_only(0);
-  PassCosts costs(m, free_device, DType::kBF16);
+  PassCosts costs(m, free_device, DType::kBF16, KernelStyle::kFused);
   for (std::uint32_t k : {1u, 3u, 7u}) {
     CAPTURE(k);
     // Ratio 1: g(i) = k + i - 1 up to tau = n - k + 1, so AL = k exactly.
@@ -60,12 +60,12 @@ TEST_CASE("launch-only device: a pass costs its kernels, policies' ratios follow
   const ModelSpec& m = find_model("transformer-base");
   const double launch = 1e-3;
   const DeviceProfile d = launch_only(launch);
-  PassCosts costs(m, d, DType::kBF16);
+  PassCosts costs(m, d, DType::kBF16, KernelStyle::kFused);
   for (const StreamPass& p : {encode_pass(30), decode_step_pass(30, 29), decode_all_pass(30, 30), length_pass(30),
                               cross_keys_pass(30, 30), encode_step_pass(30)}) {
     CAPTURE(describe_pass(p));
     const PassCost& c = costs.cost(p);
-    CHECK(c.kernels == pass_kernels(m, p.kind));
+    CHECK(c.kernels == pass_kernels(m, p.kind, KernelStyle::kFused));
     CHECK(near(c.seconds, c.kernels * launch));
     CHECK(near(c.launch_s, c.seconds));
   }
@@ -85,12 +85,17 @@ TEST_CASE("launch-only device: a pass costs its kernels, policies' ratios follow
     CHECK(near(s.compute_s, e.kernels * launch));
     CHECK(near(s.compute_s / run_policy(Policy::kFretna, lens, {}, 0, costs).compute_s, e.kernels / 5760));
   }
+  // Eager kernels (encode 85, step 141, parallel pass 129): reta 30 (85 + 12) + 465 · 141 = 68,475,
+  // fretna 30 (85 + 12 + 2) + 30 · 129 = 6,840.
+  PassCosts eager(m, d, DType::kBF16, KernelStyle::kEager);
+  CHECK(near(run_policy(Policy::kReta, lens, {}, 0, eager).compute_s, 68475 * launch));
+  CHECK(near(run_policy(Policy::kFretna, lens, {}, 0, eager).compute_s, 6840 * launch));
 }
 
 TEST_CASE("timing: all at once the lag is the whole computation; a slow source leaves the last re-translation") {
   const ModelSpec& m = find_model("transformer-base");
   const DeviceProfile d = launch_only(1e-3);
-  PassCosts costs(m, d, DType::kBF16);
+  PassCosts costs(m, d, DType::kBF16, KernelStyle::kFused);
   const SentenceRun now = run_sentence(Policy::kReta, 30, {}, 0, costs);
   CHECK(near(now.final_lag_s, now.compute_s));
   // Each re-translation (at most 85 + 30·117 ms) ends before the next token (10 s later):
@@ -109,7 +114,7 @@ TEST_CASE("timing: all at once the lag is the whole computation; a slow source l
 
 TEST_CASE("run_policy: a length distribution counts each length as often as it occurs") {
   const ModelSpec& m = find_model("transformer-base");
-  PassCosts costs(m, device_profile_preset("a10"), DType::kBF16);
+  PassCosts costs(m, device_profile_preset("a10"), DType::kBF16, KernelStyle::kFused);
   const std::uint32_t lens[] = {10, 20, 10};
   const PolicySummary s = run_policy(Policy::kWaitk, lens, {}, 0.1, costs);
   const SentenceRun a = run_sentence(Policy::kWaitk, 10, {}, 0.1, costs);
@@ -126,11 +131,11 @@ TEST_CASE("run_policy: a length distribution counts each length as often as it o
 TEST_CASE("pass costs on an A10: the engine's time is the kernels' sum; decoder steps are launch- and memory-bound") {
   const ModelSpec& m = find_model("transformer-base");
   const DeviceProfile& a10 = device_profile_preset("a10");
-  PassCosts costs(m, a10, DType::kBF16);
+  PassCosts costs(m, a10, DType::kBF16, KernelStyle::kFused);
   const StreamPass step = decode_step_pass(30, 29);
   const PassCost& c = costs.cost(step);
   // One in-order stream: the makespan is the sum of the kernels' own times.
-  const Program p = lower_pass(m, step, DType::kBF16);
+  const Program p = lower_pass(m, step, DType::kBF16, KernelStyle::kFused);
   double sum = 0;
   for (std::size_t i = 0; i < p.num_ops(); ++i) sum += compute_op_cost(p, op_id(i), a10).seconds;
   CHECK(near(c.seconds, sum, 1e-9));
