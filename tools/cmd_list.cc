@@ -70,7 +70,7 @@ void list_settings() {
   fmt::print("{:<20} {:<22} {:<46} {}\n", "setting", "commands", "value", "used by / rules");
   for (const SettingSpec& s : setting_specs()) {
     std::string rules;
-    if (!s.strategies.empty()) rules += "strategies " + std::string(s.strategies);
+    if (!s.strategies.empty()) rules += (setting_of_command(s, "stream") ? "policies " : "strategies ") + std::string(s.strategies);
     if (!s.replaces.empty()) rules += std::string(rules.empty() ? "" : "; ") + "replaces " + std::string(s.replaces);
     if (!s.needs.empty()) rules += std::string(rules.empty() ? "" : "; ") + "needs " + std::string(s.needs);
     fmt::print("{:<20} {:<22} {:<46} {}\n", s.name, s.commands, setting_expectation(s), rules);

@@ -51,7 +51,7 @@ struct SettingSpec {
   bool min_open = false;
   std::string_view choices = "";     // kChoice: comma-separated
   std::string_view commands;         // comma-separated: the commands that take it
-  std::string_view strategies = "";  // comma-separated: only these strategies use it (empty: all)
+  std::string_view strategies = "";  // comma-separated: only these strategies (stream: policies) use it (empty: all)
   std::string_view replaces = "";    // comma-separated: settings it replaces (an error to give both)
   std::string_view needs = "";       // comma-separated: settings without which it has no effect ("a|b": either)
 };
