@@ -141,6 +141,25 @@ class PassLowering {
     }
   }
 
+  // Self-attention of the rows `l` of x (positions [offset, offset + rows)):
+  // q, k, v projections, then with a cache (positions 0..offset + rows) the
+  // new k, v appended and causal attention over it, else (nullptr) unmasked attention
+  // over the rows themselves. Returns the block's output.
+  BufferId self_attention(LayoutId l, BufferId x, const LayoutId* cache, std::uint32_t offset, std::uint32_t rows) {
+    const BufferId q = tokens(l, "q", m_.heads, m_.head_dim);
+    const BufferId k = tokens(l, "k", m_.kv_heads, m_.head_dim);
+    const BufferId v = tokens(l, "v", m_.kv_heads, m_.head_dim);
+    b_.dense(s_, x, q, seed());
+    b_.dense(s_, x, k, seed());
+    b_.dense(s_, x, v, seed());
+    if (!cache) return attention(l, l, q, k, v, /*causal=*/false);
+    const BufferId keys = tokens(*cache, "k_cache", m_.kv_heads, m_.head_dim);
+    const BufferId values = tokens(*cache, "v_cache", m_.kv_heads, m_.head_dim);
+    append(k, keys, offset, rows);
+    append(v, values, offset, rows);
+    return attention(l, *cache, q, keys, values, /*causal=*/true);
+  }
+
   // The encoder: `rows` new tokens (the last of `src`) through every layer;
   // unidirectional: their k, v appended to the caches, causal attention over them.
   void encoder(std::uint32_t src, std::uint32_t rows, bool unidirectional) {
@@ -149,20 +168,7 @@ class PassLowering {
     BufferId x = embed(l);
     for (std::uint32_t layer = 0; layer < m_.layers; ++layer) {
       b_.set_layer(static_cast<std::uint16_t>(layer));
-      const BufferId q = tokens(l, "q", m_.heads, m_.head_dim);
-      const BufferId k = tokens(l, "k", m_.kv_heads, m_.head_dim);
-      const BufferId v = tokens(l, "v", m_.kv_heads, m_.head_dim);
-      b_.dense(s_, x, q, seed());
-      b_.dense(s_, x, k, seed());
-      b_.dense(s_, x, v, seed());
-      BufferId keys = k, values = v;
-      if (unidirectional) {
-        keys = tokens(all, "k_cache", m_.kv_heads, m_.head_dim);
-        values = tokens(all, "v_cache", m_.kv_heads, m_.head_dim);
-        append(k, keys, src - rows, rows);
-        append(v, values, src - rows, rows);
-      }
-      x = add_norm(l, x, attention(l, unidirectional ? all : l, q, keys, values, unidirectional));
+      x = add_norm(l, x, self_attention(l, x, unidirectional ? &all : nullptr, src - rows, rows));
       x = mlp(l, x);
     }
   }
@@ -194,20 +200,7 @@ class PassLowering {
     BufferId x = embed(l);
     for (std::uint32_t layer = 0; layer < m_.decoder_layers; ++layer) {
       b_.set_layer(static_cast<std::uint16_t>(layer));
-      const BufferId q = tokens(l, "q", m_.heads, m_.head_dim);
-      const BufferId k = tokens(l, "k", m_.kv_heads, m_.head_dim);
-      const BufferId v = tokens(l, "v", m_.kv_heads, m_.head_dim);
-      b_.dense(s_, x, q, seed());
-      b_.dense(s_, x, k, seed());
-      b_.dense(s_, x, v, seed());
-      BufferId keys = k, values = v;
-      if (cached) {
-        keys = tokens(self_keys, "k_cache", m_.kv_heads, m_.head_dim);
-        values = tokens(self_keys, "v_cache", m_.kv_heads, m_.head_dim);
-        append(k, keys, first, rows);
-        append(v, values, first, rows);
-      }
-      x = add_norm(l, x, attention(l, cached ? self_keys : l, q, keys, values, /*causal=*/cached));
+      x = add_norm(l, x, self_attention(l, x, cached ? &self_keys : nullptr, first, rows));
       const BufferId cq = tokens(l, "cross_q", m_.heads, m_.head_dim);
       b_.dense(s_, x, cq, seed());
       const BufferId ck = tokens(enc, "cross_k", m_.kv_heads, m_.head_dim);

@@ -44,6 +44,19 @@ DeviceProfile device_of(const StreamConfig& c) {
 std::string ms(double s) { return s < 10 ? fmt::format("{:.3f} ms", s * 1e3) : fmt::format("{:.3f} s", s); }
 std::string share(double part, double whole) { return whole > 0 ? fmt::format("{:.0f}%", 100 * part / whole) : "-"; }
 
+// The metrics of a policy that the study's JSON and a sweep's rows share.
+void put_policy_metrics(ojson& o, const PolicySummary& p) {
+  o["policy"] = std::string(policy_name(p.policy));
+  o["computation_s"] = p.compute_s;
+  o["computation_per_source_token_s"] = p.compute_s / static_cast<double>(p.source_tokens);
+  o["final_lag_s"] = p.final_lag_s;
+  o["al_tokens"] = p.al_tokens;
+  o["al_s"] = p.al_s;
+  o["encoder_passes"] = p.encoder_passes();
+  o["decoder_passes"] = p.decoder_passes();
+  o["kernels"] = p.kernels;
+}
+
 }  // namespace
 
 void bind_stream_study_settings(Settings& s, StreamConfig& c) {
@@ -230,18 +243,10 @@ ojson stream_study_json(const StreamStudy& s) {
   ojson arr = ojson::array();
   for (const PolicySummary& p : s.policies) {
     ojson o;
-    o["policy"] = std::string(policy_name(p.policy));
-    o["computation_s"] = p.compute_s;
-    o["computation_per_source_token_s"] = p.compute_s / static_cast<double>(p.source_tokens);
-    o["final_lag_s"] = p.final_lag_s;
-    o["al_tokens"] = p.al_tokens;
-    o["al_s"] = p.al_s;
-    o["encoder_passes"] = p.encoder_passes();
-    o["decoder_passes"] = p.decoder_passes();
+    put_policy_metrics(o, p);
     ojson passes;
     for (std::size_t k = 0; k < kNumPassKinds; ++k) passes[std::string(pass_kind_name(static_cast<PassKind>(k)))] = p.passes[k];
     o["passes"] = passes;
-    o["kernels"] = p.kernels;
     o["launch_s"] = p.launch_s;
     o["memory_bound_s"] = p.memory_bound_s;
     o["compute_bound_s"] = p.compute_bound_s;
@@ -316,14 +321,7 @@ std::vector<ojson> stream_sweep_rows(const ojson& row, const StreamStudy& s) {
     ojson r = row;
     r["policy"] = std::string(policy_name(p.policy));
     r["status"] = "ok";
-    r["computation_s"] = p.compute_s;
-    r["computation_per_source_token_s"] = p.compute_s / static_cast<double>(p.source_tokens);
-    r["final_lag_s"] = p.final_lag_s;
-    r["al_tokens"] = p.al_tokens;
-    r["al_s"] = p.al_s;
-    r["encoder_passes"] = p.encoder_passes();
-    r["decoder_passes"] = p.decoder_passes();
-    r["kernels"] = p.kernels;
+    put_policy_metrics(r, p);  // "policy" keeps its place, before "status"
     r["launch_share"] = p.compute_s > 0 ? p.launch_s / p.compute_s : 0.0;
     r["memory_bound_share"] = p.compute_s > 0 ? p.memory_bound_s / p.compute_s : 0.0;
     r["compute_bound_share"] = p.compute_s > 0 ? p.compute_bound_s / p.compute_s : 0.0;
