@@ -221,7 +221,7 @@ CommandAction add_sweep_command(CLI::App& app) {
   StreamConfig& st = a->stream_base;
   s->bind("device", st.device).bind("policy", st.policy).bind("src-len", st.src_len).bind("src-lens", st.src_lens);
   s->bind("tgt-ratio", st.tgt_ratio).bind("rate", st.rate).bind("k", st.k).bind("iterations", st.iterations);
-  s->bind("waitk-encoder", st.waitk_encoder);
+  s->bind("waitk-encoder", st.waitk_encoder).bind("kernels", st.kernels);
   return [a, s]() {
     try {
       return run_sweep(*a, *s);
