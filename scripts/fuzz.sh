@@ -3,6 +3,7 @@
 # (scripts/sanitizer-build.sh: clang, address + undefined, build-asan/) and
 # runs each for a given time on one core, as many at once as there are cores.
 # Usage: scripts/fuzz.sh [SECONDS_PER_TARGET [TARGET...]]   (default 60 s, all)
+#        scripts/fuzz.sh --runs N [TARGET...]   (each target until N executions)
 # Seeds: fuzz/corpus/<target>/ (kept in git; add every finding's input there
 # as a regression input). What the runs add goes to build-asan/corpus/.
 # Run one fuzz.sh at a time: they share build-asan/.
@@ -10,7 +11,11 @@
 # sanitizer report (its input is in build-asan/artifacts/<target>/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds=${1:-60}
+limit=(-max_total_time="${1:-60}")
+if [ "${1:-}" = --runs ]; then
+  limit=(-runs="${2:?--runs needs a number of executions}")
+  shift
+fi
 shift || true
 scripts/install-deps.sh
 
@@ -30,7 +35,7 @@ fuzz_one() {
   # -max_len: spsim's inputs that matter are small; 16 KiB holds every seed.
   # -timeout: one input running 10 s is a finding (unbounded work).
   local rc=0
-  build-asan/fuzz/"$t" -max_total_time="$seconds" -max_len=16384 -timeout=10 -rss_limit_mb=2560 \
+  build-asan/fuzz/"$t" "${limit[@]}" -max_len=16384 -timeout=10 -rss_limit_mb=2560 \
     -print_final_stats=1 -artifact_prefix="build-asan/artifacts/$t/" \
     "build-asan/corpus/$t" "fuzz/corpus/$t" >"build-asan/$t.log" 2>&1 || rc=$?
   echo "$rc" >"build-asan/$t.rc"
