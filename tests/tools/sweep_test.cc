@@ -3,8 +3,11 @@
 // quoting, and the checks of --merge.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "tests/tools/input_error_of.h"
 #include "tools/run_settings.h"
+#include "tools/settings.h"
 #include "tools/stream_study.h"
 #include "tools/study.h"
 #include "tools/sweep_rows.h"
@@ -152,6 +155,15 @@ TEST_CASE("sweep --command stream: each row is the same study spsim stream makes
       CHECK(rows[k]["decoder_passes"] == expected.policies[k].decoder_passes());
     }
   }
+  // No setting a sweep can vary shares its name with a metric column (an axis would overwrite it).
+  for (const char* command : {"run", "stream"})
+    for (const SettingSpec& spec : setting_specs()) {
+      if (!sweepable_setting(spec.name, command)) continue;
+      const std::string name(spec.name);
+      CAPTURE(name);
+      const std::vector<std::string> all = sweep_columns({}, command);
+      CHECK((std::find(all.begin(), all.end(), name) == all.end() || name == sweep_variant_column(command)));
+    }
   const std::vector<std::string> cols = sweep_columns(s.names(), "stream");
   CHECK(cols[1] == "src-len");
   CHECK(cols[2] == "policy");  // the axis 'policy' is the row's own column
