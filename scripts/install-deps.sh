@@ -16,6 +16,7 @@ packages=(
   zlib1g-dev              # zlib: Kineto .json.gz traces; and cbc.pc's link line asks for -lz (no CBC
                           # package depends on zlib1g-dev; bz2, lapack, blas: they do)
   gnuplot-nox             # spsim plot: figures (SVG, PNG) from sweeps and runs
+  openmpi-bin libopenmpi-dev  # Open MPI: `mpirun -np N spsim sweep` splits a sweep over ranks
   nodejs                  # the trace viewer test: Chrome DevTools' trace engine (tests/viewer)
   clang                   # the fuzz build (scripts/fuzz.sh): libFuzzer needs clang
   libclang-rt-14-dev      # libFuzzer and clang's sanitizer runtimes (not pulled in by clang

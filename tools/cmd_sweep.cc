@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "program/input_error.h"
@@ -18,6 +19,7 @@
 #include "tools/progress.h"
 #include "tools/run_settings.h"
 #include "tools/study.h"
+#include "tools/sweep_mpi.h"
 #include "tools/sweep_rows.h"
 #include "tools/sweep_spec.h"
 
@@ -168,10 +170,59 @@ int run_merge(const SweepArgs& a, const Settings& s) {
   return kExitOk;
 }
 
+// Under mpirun: this rank's configurations (every size-th), their rows
+// gathered on rank 0 and put back in configuration order; the other ranks
+// get none (and write nothing).
+std::optional<std::vector<SweepRow>> run_mpi_share(const MpiJob& job, const SweepSpec& spec, std::uint32_t jobs,
+                                                   double limit, bool progress) {
+  std::vector<std::size_t> configs;
+  for (std::size_t i = static_cast<std::size_t>(job.rank()); i < spec.size(); i += static_cast<std::size_t>(job.size()))
+    configs.push_back(i);
+  std::string mine;
+  for (const SweepRow& row : run_all(spec, configs, jobs, limit, progress && job.rank() == 0))
+    mine += sweep_jsonl_line(row);
+  const std::vector<std::string> texts = job.gather(mine);
+  if (job.rank() != 0) return std::nullopt;
+  // Each rank's rows are in configuration order; configuration i came from rank i % size.
+  std::vector<std::vector<SweepRow>> by_rank(texts.size());
+  std::vector<std::size_t> next(texts.size(), 0);
+  for (std::size_t r = 0; r < texts.size(); ++r) {
+    std::size_t begin = 0;
+    while (begin < texts[r].size()) {
+      const std::size_t end = texts[r].find('\n', begin);
+      by_rank[r].push_back(nlohmann::ordered_json::parse(texts[r].substr(begin, end - begin)));
+      begin = end + 1;
+    }
+  }
+  std::vector<SweepRow> rows;
+  for (std::size_t i = 0; i < spec.size(); ++i) {
+    const std::size_t r = i % texts.size();
+    while (next[r] < by_rank[r].size() && by_rank[r][next[r]]["config"].get<std::size_t>() == i)
+      rows.push_back(std::move(by_rank[r][next[r]++]));
+  }
+  return rows;
+}
+
 int run_sweep(SweepArgs& a, Settings& s) {
   s.apply();
   if (!a.merge.empty()) return run_merge(a, s);
   const SweepSpec spec = read_spec(a, s);
+  // Each configuration's host-memory limit: --memory-limit, or this machine's
+  // share per core of the default, whatever --jobs (or the ranks) are, so rows do not depend on them.
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const double limit = s.given("memory-limit") ? a.memory_limit_gb * 1e9 : default_memory_limit_bytes() / cores;
+  if (launched_by_mpi()) {
+    if (s.given("shard"))
+      throw InputError(s.where("shard"), "mpirun splits the sweep over its ranks already; give --shard or mpirun");
+    const MpiJob job;
+    // Threads per rank: --jobs, or this node's cores shared among its ranks.
+    const std::uint32_t jobs = s.given("jobs") ? a.jobs : std::max(1u, cores / mpi_local_ranks());
+    const auto rows = run_mpi_share(job, spec, jobs, limit, a.progress);
+    if (rows)
+      write_outputs(a, sweep_columns(spec.names(), spec.command), sweep_jsonl_header(spec, SweepShard{}), *rows,
+                    spec.size());
+    return kExitOk;
+  }
   SweepShard shard;
   if (s.given("shard")) {
     shard = parse_sweep_shard(a.shard, s.where("shard"));
@@ -180,10 +231,6 @@ int run_sweep(SweepArgs& a, Settings& s) {
   std::vector<std::size_t> configs;
   for (std::size_t i = 0; i < spec.size(); ++i)
     if (shard.covers(i)) configs.push_back(i);
-  // Each configuration's host-memory limit: --memory-limit, or this machine's
-  // share per core of the default, whatever --jobs is (so rows do not depend on it).
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  const double limit = s.given("memory-limit") ? a.memory_limit_gb * 1e9 : default_memory_limit_bytes() / cores;
   const std::uint32_t jobs = s.given("jobs") ? a.jobs : cores;
   const std::vector<SweepRow> rows = run_all(spec, configs, jobs, limit, a.progress);
   write_outputs(a, sweep_columns(spec.names(), spec.command), sweep_jsonl_header(spec, shard), rows, configs.size());
