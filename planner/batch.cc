@@ -20,11 +20,12 @@ std::string_view trim(std::string_view s) {
   return s.substr(b, e - b + 1);
 }
 
-void check_length(std::int64_t n, std::int64_t max_context, const std::string& where) {
+void check_length(std::int64_t n, std::int64_t max_context, std::string_view limit, const std::string& where) {
   if (n <= 0) throw InputError(where, "expected a positive sequence length, got " + std::to_string(n));
   if (n > max_context)
-    throw InputError(where, "sequence length " + std::to_string(n) + " exceeds the maximum context " +
-                                std::to_string(max_context) + " (--max-context)");
+    throw InputError(where, "sequence length " + std::to_string(n) + " exceeds " +
+                                (limit.empty() ? "the maximum context " + std::to_string(max_context) + " (--max-context)"
+                                               : std::string(limit)));
 }
 
 std::string flag_of(BatchSize::Unit u) {
@@ -39,14 +40,15 @@ std::int64_t Batch::total_tokens() const {
   return n;
 }
 
-std::vector<std::int64_t> read_lengths_file(const std::string& path, std::int64_t max_context) {
-  return parse_lengths(read_input_file(path, "lengths file"), path, max_context);
+std::vector<std::int64_t> read_lengths_file(const std::string& path, std::int64_t max_context, std::string_view limit) {
+  return parse_lengths(read_input_file(path, "lengths file"), path, max_context, limit);
 }
 
-std::vector<std::int64_t> parse_lengths(std::string_view text, const std::string& path, std::int64_t max_context) {
+std::vector<std::int64_t> parse_lengths(std::string_view text, const std::string& path, std::int64_t max_context,
+                                        std::string_view limit) {
   std::vector<std::int64_t> out;
   auto add = [&](std::int64_t n, const std::string& where) {
-    check_length(n, max_context, where);
+    check_length(n, max_context, limit, where);
     if (out.size() == kMaxSequences)
       throw InputError(where, "more than " + std::to_string(kMaxSequences) + " sequences; a batch holds at most that many");
     out.push_back(n);

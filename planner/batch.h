@@ -32,10 +32,14 @@ struct Batch {
 // skipped). Throws InputError naming the file and line ("lengths.txt:7"), or
 // the file and entry of a JSON list, for an unreadable file, a malformed
 // entry, a length <= 0, an empty list, or a length above `max_context`.
-// More than kMaxSequences entries are refused too.
-std::vector<std::int64_t> read_lengths_file(const std::string& path, std::int64_t max_context);
+// More than kMaxSequences entries are refused too. `limit` says what
+// max_context is in that message ("exceeds <limit>"; empty: "the maximum
+// context N (--max-context)", the planner's).
+std::vector<std::int64_t> read_lengths_file(const std::string& path, std::int64_t max_context,
+                                            std::string_view limit = {});
 // The same for the text of such a file; `where` names it in messages.
-std::vector<std::int64_t> parse_lengths(std::string_view text, const std::string& where, std::int64_t max_context);
+std::vector<std::int64_t> parse_lengths(std::string_view text, const std::string& where, std::int64_t max_context,
+                                        std::string_view limit = {});
 
 // The most sequences a batch may hold (the largest --global-batch-seqs).
 inline constexpr std::size_t kMaxSequences = std::size_t{1} << 24;

@@ -94,7 +94,10 @@ StreamStudy run_stream_study(const StreamConfig& c) {
   st.kernels = c.kernels == "eager" ? KernelStyle::kEager : KernelStyle::kFused;
   const std::vector<Policy> policies = chosen_policies(c.policy);
   if (!c.src_lens.empty()) {
-    for (std::int64_t n : read_lengths_file(c.src_lens, kMaxPositions)) st.lengths.push_back(static_cast<std::uint32_t>(n));
+    const std::string limit =
+        fmt::format("the encoder's {} positions (fairseq's default max_source_positions)", kMaxPositions);
+    for (std::int64_t n : read_lengths_file(c.src_lens, kMaxPositions, limit))
+      st.lengths.push_back(static_cast<std::uint32_t>(n));
   } else {
     st.lengths = c.src_len;
   }
