@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds spsim's libFuzzer targets (fuzz/) in the sanitizer build
 # (scripts/sanitizer-build.sh: clang, address + undefined, build-asan/) and
-# runs each for a given time on one core, as many at once as there are cores.
+# runs each for a given time on one core, as many at once as there are cores
+# (FUZZ_JOBS=N: N at once).
 # Usage: scripts/fuzz.sh [SECONDS_PER_TARGET [TARGET...]]   (default 60 s, all)
 #        scripts/fuzz.sh --runs N [TARGET...]   (each target until N executions)
 # Seeds: fuzz/corpus/<target>/ (kept in git; add every finding's input there
@@ -40,7 +41,7 @@ fuzz_one() {
     "build-asan/corpus/$t" "fuzz/corpus/$t" >"build-asan/$t.log" 2>&1 || rc=$?
   echo "$rc" >"build-asan/$t.rc"
 }
-parallel=$(nproc)
+parallel=${FUZZ_JOBS:-$(nproc)}
 running=0
 for t in "${targets[@]}"; do
   if [ "$running" -ge "$parallel" ]; then
