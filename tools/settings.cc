@@ -302,6 +302,17 @@ std::string real_text(double x) { return fmt::format("{}", x); }
   throw InputError(where, "expected " + setting_expectation(spec) + ", got " + got);
 }
 
+// Text values end up in JSON (config documents, sweep rows, outputs), whose
+// strings are UTF-8: other bytes are refused here, not at the first dump.
+bool valid_utf8(const std::string& text) {
+  try {
+    (void)nlohmann::json(text).dump();
+    return true;
+  } catch (const nlohmann::json::type_error&) {
+    return false;
+  }
+}
+
 std::int64_t checked_integer(const SettingSpec& spec, std::int64_t x, const std::string& where,
                              const std::string& got) {
   if (x < spec.min || x > spec.max) refuse(spec, where, got);
@@ -340,6 +351,7 @@ SettingValue value_from_text(const SettingSpec& spec, const std::vector<std::str
     case K::kText:
     case K::kPath:
       if (text.empty()) refuse(spec, where, "an empty value");
+      if (!valid_utf8(text)) refuse(spec, where, "bytes that are not UTF-8 text");
       v.text = text;
       break;
     case K::kChoice:

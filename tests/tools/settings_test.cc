@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "tools/settings.h"
 
@@ -99,6 +100,20 @@ TEST_CASE("out-of-range and mistyped values are refused, naming the flag or the 
   CHECK(error_of(other) == cfg + ": key 'lengths': is not a setting of spsim run (it is for: plan)");
   Run empty({"--config", ""});
   CHECK(error_of(empty) == "--config: expected a file path, got an empty value");
+  // Text goes into JSON documents (configs, sweep rows): bytes that are not
+  // UTF-8 are refused as input (found by fuzz_sweep: a --set axis over a path
+  // of 0xff bytes ended as "internal error" when its row was written).
+  Run bytes({"--trace", "out\xff\xfe.json"});
+  CHECK(error_of(bytes) == "--trace: expected a file path, got bytes that are not UTF-8 text");
+  const SettingSpec* link_params = find_setting("link-params");
+  REQUIRE(link_params);
+  try {
+    (void)setting_json_from_text(*link_params, "\xff\xff-6", "--set link-params");
+    FAIL("accepted bytes that are not UTF-8");
+  } catch (const InputError& e) {
+    CHECK(std::string(e.what()) == "--set link-params: expected a file path, got bytes that are not UTF-8 text");
+  }
+  CHECK(setting_json_from_text(*link_params, "caf\xc3\xa9.json", "--set link-params") == "caf\xc3\xa9.json");
   Run dir({"--config", std::filesystem::temp_directory_path().string()});
   CHECK(error_of(dir).find("is a directory") != std::string::npos);
 }
