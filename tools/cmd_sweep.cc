@@ -170,37 +170,23 @@ int run_merge(const SweepArgs& a, const Settings& s) {
   return kExitOk;
 }
 
-// Under mpirun: this rank's configurations (every size-th), their rows
-// gathered on rank 0 and put back in configuration order; the other ranks
-// get none (and write nothing).
-std::optional<std::vector<SweepRow>> run_mpi_share(const MpiJob& job, const SweepSpec& spec, std::uint32_t jobs,
-                                                   double limit, bool progress) {
+// Under mpirun with N > 1 ranks: rank r runs shard r+1/N, its JSON lines
+// are gathered on rank 0 and joined as --merge joins shards (the same checks,
+// the bytes of one process); the other ranks get nothing (and write nothing).
+std::optional<MergedSweep> run_mpi_share(const MpiJob& job, const SweepSpec& spec, std::uint32_t jobs, double limit,
+                                         bool progress) {
+  const SweepShard shard{static_cast<std::size_t>(job.rank()) + 1, static_cast<std::size_t>(job.size())};
   std::vector<std::size_t> configs;
-  for (std::size_t i = static_cast<std::size_t>(job.rank()); i < spec.size(); i += static_cast<std::size_t>(job.size()))
-    configs.push_back(i);
-  std::string mine;
+  for (std::size_t i = 0; i < spec.size(); ++i)
+    if (shard.covers(i)) configs.push_back(i);
+  std::string mine = sweep_jsonl_header(spec, shard);
   for (const SweepRow& row : run_all(spec, configs, jobs, limit, progress && job.rank() == 0))
     mine += sweep_jsonl_line(row);
   const std::vector<std::string> texts = job.gather(mine);
   if (job.rank() != 0) return std::nullopt;
-  // Each rank's rows are in configuration order; configuration i came from rank i % size.
-  std::vector<std::vector<SweepRow>> by_rank(texts.size());
-  std::vector<std::size_t> next(texts.size(), 0);
-  for (std::size_t r = 0; r < texts.size(); ++r) {
-    std::size_t begin = 0;
-    while (begin < texts[r].size()) {
-      const std::size_t end = texts[r].find('\n', begin);
-      by_rank[r].push_back(nlohmann::ordered_json::parse(texts[r].substr(begin, end - begin)));
-      begin = end + 1;
-    }
-  }
-  std::vector<SweepRow> rows;
-  for (std::size_t i = 0; i < spec.size(); ++i) {
-    const std::size_t r = i % texts.size();
-    while (next[r] < by_rank[r].size() && by_rank[r][next[r]]["config"].get<std::size_t>() == i)
-      rows.push_back(std::move(by_rank[r][next[r]++]));
-  }
-  return rows;
+  std::vector<std::pair<std::string, std::string>> shards;
+  for (std::size_t r = 0; r < texts.size(); ++r) shards.emplace_back("MPI rank " + std::to_string(r), texts[r]);
+  return merge_sweep_shards(shards);
 }
 
 int run_sweep(SweepArgs& a, Settings& s) {
@@ -217,12 +203,12 @@ int run_sweep(SweepArgs& a, Settings& s) {
     const MpiJob job;
     // Threads per rank: --jobs, or this node's cores shared among its ranks.
     const std::uint32_t jobs = s.given("jobs") ? a.jobs : std::max(1u, cores / mpi_local_ranks());
-    const auto rows = run_mpi_share(job, spec, jobs, limit, a.progress);
-    if (rows)
-      write_outputs(a, sweep_columns(spec.names(), spec.command), sweep_jsonl_header(spec, SweepShard{}), *rows,
-                    spec.size());
-    return kExitOk;
-  }
+    if (job.size() > 1) {
+      if (const auto m = run_mpi_share(job, spec, jobs, limit, a.progress))
+        write_outputs(a, m->columns, merged_jsonl_header(*m), m->rows, m->configurations);
+      return kExitOk;
+    }
+  }  // one rank: the sweep runs as without mpirun
   SweepShard shard;
   if (s.given("shard")) {
     shard = parse_sweep_shard(a.shard, s.where("shard"));
