@@ -1,8 +1,8 @@
 #include "planner/aggregate_bound.h"
+#include "planner/cbc_model.h"
 
 #include <coin/Cbc_C_Interface.h>
 
-#include <algorithm>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -13,19 +13,12 @@
 namespace spsim {
 namespace {
 
-double mean_tokens(const Bucket& b) { return b.sum_tokens / static_cast<double>(b.count); }
-double mean_sq_tokens(const Bucket& b) { return b.sum_sq_tokens / static_cast<double>(b.count); }
-
-struct CbcDeleter {
-  void operator()(Cbc_Model* m) const { Cbc_deleteModel(m); }
-};
-
 // False only when CBC proves the aggregated program of the file comment
 // infeasible for C within opt.check_limit_s; sets *limited when CBC stopped
 // at the limit without an answer.
 bool maybe_feasible(std::span<const Bucket> buckets, const std::vector<GroupSizeOption>& options,
                     std::uint32_t devices, double c, const AggregateBoundOptions& opt, bool* limited) {
-  std::unique_ptr<Cbc_Model, CbcDeleter> m(Cbc_newModel());
+  CbcModelPtr m = new_cbc_model();
   Cbc_setLogLevel(m.get(), 0);
   Cbc_setMaximumSeconds(m.get(), opt.check_limit_s);
   const std::size_t nb = buckets.size(), nk = options.size();
@@ -44,7 +37,7 @@ bool maybe_feasible(std::span<const Bucket> buckets, const std::vector<GroupSize
     for (std::size_t b = 0; b < nb; ++b) {
       const Bucket& bk = buckets[b];
       if (static_cast<double>(bk.max_tokens) > o.capacity_tokens ||
-          o.time.seconds(mean_tokens(bk), mean_sq_tokens(bk)) > c)
+          o.time.seconds(bk.mean_tokens(), bk.mean_sq_tokens()) > c)
         continue;
       y[b][k] = add_col(static_cast<double>(bk.count), opt.integer_counts);
     }
@@ -71,8 +64,8 @@ bool maybe_feasible(std::span<const Bucket> buckets, const std::vector<GroupSize
     for (std::size_t b = 0; b < nb; ++b) {
       if (y[b][k] < 0) continue;
       t_cols.push_back(y[b][k]);
-      t_coefs.push_back(o.time.seconds_per_token_sq * mean_sq_tokens(buckets[b]) +
-                        o.time.seconds_per_token * mean_tokens(buckets[b]));
+      t_coefs.push_back(o.time.seconds_per_token_sq * buckets[b].mean_sq_tokens() +
+                        o.time.seconds_per_token * buckets[b].mean_tokens());
       m_cols.push_back(y[b][k]);
       m_coefs.push_back(static_cast<double>(buckets[b].max_tokens) / o.capacity_tokens);
     }

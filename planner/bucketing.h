@@ -29,6 +29,9 @@ struct Bucket {
   std::int64_t count = 0;       // members
   double sum_tokens = 0;        // Σ s over members
   double sum_sq_tokens = 0;     // Σ s² over members
+
+  double mean_tokens() const { return sum_tokens / static_cast<double>(count); }
+  double mean_sq_tokens() const { return sum_sq_tokens / static_cast<double>(count); }
 };
 
 struct Bucketing {

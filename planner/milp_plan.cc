@@ -1,4 +1,5 @@
 #include "planner/milp_plan.h"
+#include "planner/cbc_model.h"
 
 #include <coin/Cbc_C_Interface.h>
 
@@ -11,25 +12,16 @@
 namespace spsim {
 namespace {
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
-
-double mean_tokens(const Bucket& b) { return b.sum_tokens / static_cast<double>(b.count); }
-double mean_sq_tokens(const Bucket& b) { return b.sum_sq_tokens / static_cast<double>(b.count); }
-
 // Seconds one sequence of bucket b adds to a group of option o (without c).
 double work_s(const Bucket& b, const GroupSizeOption& o) {
-  return o.time.seconds_per_token_sq * mean_sq_tokens(b) + o.time.seconds_per_token * mean_tokens(b);
+  return o.time.seconds_per_token_sq * b.mean_sq_tokens() + o.time.seconds_per_token * b.mean_tokens();
 }
 
 // Seconds of one sequence of bucket b alone in a group of option o.
-double alone_s(const Bucket& b, const GroupSizeOption& o) { return o.time.seconds(mean_tokens(b), mean_sq_tokens(b)); }
-
-struct CbcDeleter {
-  void operator()(Cbc_Model* m) const { Cbc_deleteModel(m); }
-};
+double alone_s(const Bucket& b, const GroupSizeOption& o) { return o.time.seconds(b.mean_tokens(), b.mean_sq_tokens()); }
 
 // Rows and columns, collected before they go to CBC.
-class Program {
+class MilpProgram {
  public:
   int column(double lb, double ub, double obj, bool integer) {
     lb_.push_back(lb);
@@ -44,8 +36,8 @@ class Program {
   std::size_t columns() const { return lb_.size(); }
   std::size_t rows() const { return rows_.size(); }
 
-  std::unique_ptr<Cbc_Model, CbcDeleter> build() const {
-    std::unique_ptr<Cbc_Model, CbcDeleter> m(Cbc_newModel());
+  CbcModelPtr build() const {
+    CbcModelPtr m = new_cbc_model();
     for (std::size_t c = 0; c < lb_.size(); ++c) {
       const std::string name = "x" + std::to_string(c);
       Cbc_addCol(m.get(), name.c_str(), lb_[c], ub_[c], obj_[c], integer_[c], 0, nullptr, nullptr);
@@ -77,8 +69,8 @@ double bucket_group_seconds(const BucketGroup& g, std::span<const Bucket> bucket
                             const std::vector<GroupSizeOption>& options) {
   double tokens = 0, sq = 0;
   for (std::size_t b = 0; b < buckets.size(); ++b) {
-    tokens += static_cast<double>(g.count[b]) * mean_tokens(buckets[b]);
-    sq += static_cast<double>(g.count[b]) * mean_sq_tokens(buckets[b]);
+    tokens += static_cast<double>(g.count[b]) * buckets[b].mean_tokens();
+    sq += static_cast<double>(g.count[b]) * buckets[b].mean_sq_tokens();
   }
   return options[g.option].time.seconds(tokens, sq);
 }
@@ -91,10 +83,10 @@ MilpOutcome solve_plan_milp(std::span<const Bucket> buckets, const std::vector<G
   // Bounds on C.
   double lower = 0;
   for (const auto& b : buckets) {
-    double best = kInf;
+    double best = std::numeric_limits<double>::infinity();
     for (const auto& o : options)
       if (static_cast<double>(b.max_tokens) <= o.capacity_tokens) best = std::min(best, alone_s(b, o));
-    if (best == kInf) return out;  // a bucket fits no group size: infeasible
+    if (best == std::numeric_limits<double>::infinity()) return out;  // a bucket fits no group size: infeasible
     lower = std::max(lower, best);
   }
   lower = std::max(lower, known_lower_s);
@@ -114,7 +106,7 @@ MilpOutcome solve_plan_milp(std::span<const Bucket> buckets, const std::vector<G
   upper = std::max(upper, lower);
   const double eligible_limit = upper * (1 + 1e-9);
 
-  Program p;
+  MilpProgram p;
   const int c_col = p.column(lower, upper, 1.0, false);
   struct Slot {
     std::uint32_t option;
@@ -124,7 +116,7 @@ MilpOutcome solve_plan_milp(std::span<const Bucket> buckets, const std::vector<G
   std::vector<Slot> slots;
   std::vector<std::vector<int>> bucket_cols(nb);
   double max_mean = 0;
-  for (const auto& b : buckets) max_mean = std::max(max_mean, mean_tokens(b));
+  for (const auto& b : buckets) max_mean = std::max(max_mean, b.mean_tokens());
   for (std::uint32_t k = 0; k < options.size(); ++k) {
     const GroupSizeOption& o = options[k];
     std::vector<double> ub(nb, 0);
@@ -179,9 +171,9 @@ MilpOutcome solve_plan_milp(std::span<const Bucket> buckets, const std::vector<G
         for (std::size_t b = 0; b < nb; ++b) {
           if (slot.y[b] < 0) continue;  // eligibility is per option: same pattern in both
           cols.push_back(prev.y[b]);
-          coefs.push_back(mean_tokens(buckets[b]) / max_mean);
+          coefs.push_back(buckets[b].mean_tokens() / max_mean);
           cols.push_back(slot.y[b]);
-          coefs.push_back(-mean_tokens(buckets[b]) / max_mean);
+          coefs.push_back(-buckets[b].mean_tokens() / max_mean);
         }
         p.row(cols, coefs, 'G', 0);
       }
@@ -228,8 +220,8 @@ MilpOutcome solve_plan_milp(std::span<const Bucket> buckets, const std::vector<G
       std::stable_sort(list.begin(), list.end(), [&](const BucketGroup* a, const BucketGroup* b) {
         double ta = 0, tb = 0;
         for (std::size_t i = 0; i < nb; ++i) {
-          ta += static_cast<double>(a->count[i]) * mean_tokens(buckets[i]);
-          tb += static_cast<double>(b->count[i]) * mean_tokens(buckets[i]);
+          ta += static_cast<double>(a->count[i]) * buckets[i].mean_tokens();
+          tb += static_cast<double>(b->count[i]) * buckets[i].mean_tokens();
         }
         return ta > tb;
       });

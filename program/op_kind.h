@@ -199,6 +199,14 @@ struct CollectiveSpec {
 
 std::string_view collective_kind_name(CollectiveKind kind);  // "all_gather", ...
 
+// The collectives the strategies use, named once: gather / reduce-scatter
+// along the sequence rows, and the all-to-alls between sequence and head
+// sharding (DeepSpeed-Ulysses' two exchanges).
+inline constexpr CollectiveSpec kAllGatherRows{CollectiveKind::kAllGather, Axis::kRows, Axis::kRows, 0};
+inline constexpr CollectiveSpec kReduceScatterRows{CollectiveKind::kReduceScatter, Axis::kRows, Axis::kRows, 0};
+inline constexpr CollectiveSpec kRowsToHeads{CollectiveKind::kAllToAll, Axis::kRows, Axis::kHeads, 0};
+inline constexpr CollectiveSpec kHeadsToRows{CollectiveKind::kAllToAll, Axis::kHeads, Axis::kRows, 0};
+
 // Which gathered state blocks LinStateSum adds, relative to the member index m
 // stored in the op's `peer` (the value is the op's `tag`).
 enum class StateRange : std::uint8_t {

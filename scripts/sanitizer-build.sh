@@ -13,7 +13,8 @@ if [ -f build-asan/CMakeCache.txt ] && ! grep -q '^SPSIM_FUZZ:BOOL=ON' build-asa
   rm -rf build-asan
 fi
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
-  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DSPSIM_WERROR=ON -DSPSIM_FUZZ=ON -DSPSIM_BUILD_BENCH=OFF -DSPSIM_MPI=OFF >/dev/null
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DSPSIM_WERROR=ON -DSPSIM_FUZZ=ON -DSPSIM_BUILD_BENCH=OFF -DSPSIM_MPI=OFF \
+  -DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=16 >/dev/null
 if [ $# -eq 0 ]; then
   cmake --build build-asan -j "$(nproc)"
 else

@@ -31,9 +31,6 @@
 namespace spsim {
 namespace {
 
-constexpr CollectiveSpec kGatherRows{CollectiveKind::kAllGather, Axis::kRows, Axis::kRows, 0};
-constexpr CollectiveSpec kReduceScatterRows{CollectiveKind::kReduceScatter, Axis::kRows, Axis::kRows, 0};
-
 class AllGatherStrategy final : public Strategy {
  public:
   std::string_view name() const override { return "allgather"; }
@@ -126,8 +123,8 @@ class AllGatherStrategy final : public Strategy {
     const BufferId k_all = b.token_buffer(me, "k_gathered", dtype, all, kb.head_begin, kb.heads, kb.cols);
     const Buffer vb = b.program().buffer(in.v[i]);
     const BufferId v_all = b.token_buffer(me, "v_gathered", vb.dtype, all, vb.head_begin, vb.heads, vb.cols);
-    OpList ops{b.collective(coll, kGatherRows, group, in.k[i], k_all, ready),
-               b.collective(coll, kGatherRows, group, in.v[i], v_all, ready)};
+    OpList ops{b.collective(coll, kAllGatherRows, group, in.k[i], k_all, ready),
+               b.collective(coll, kAllGatherRows, group, in.v[i], v_all, ready)};
     return {k_all, v_all, std::move(ops)};
   }
 };

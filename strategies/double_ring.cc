@@ -44,16 +44,16 @@
 namespace spsim {
 namespace {
 
-enum class Message : std::uint32_t { kK, kV, kDK, kDV, kOuterK, kOuterV, kOuterDK, kOuterDV };
+enum class DoubleRingMessage : std::uint32_t { kK, kV, kDK, kDV, kOuterK, kOuterV, kOuterDK, kOuterDV };
 
 // Unique per (layer, message, step) for layers < 512 and steps < 2^20.
-std::uint32_t tag(std::uint16_t layer, Message kind, std::uint32_t step) {
+std::uint32_t double_ring_tag(std::uint16_t layer, DoubleRingMessage kind, std::uint32_t step) {
   return (std::uint32_t{layer} * 8 + static_cast<std::uint32_t>(kind)) << 20 | (step & 0xfffff);
 }
 
-struct Streams {
+struct DoubleRingStreams {
   StreamId compute, send, recv, inter_send, inter_recv, dkv_send, dkv_recv;
-  explicit Streams(ProgramBuilder& b)
+  explicit DoubleRingStreams(ProgramBuilder& b)
       : compute(b.stream("compute")),
         send(b.stream("send")),
         recv(b.stream("recv")),
@@ -136,18 +136,18 @@ struct KvBlock {
 // Posts the outer transfer of outer step j: sends `cur` to member i+w and
 // receives the next start block from i-w. Returns the next block (when there
 // is a next outer step) and appends the sends to `reads`.
-std::optional<KvBlock> outer_exchange(ProgramBuilder& b, const Streams& st, const LayerContext& ctx,
+std::optional<KvBlock> outer_exchange(ProgramBuilder& b, const DoubleRingStreams& st, const LayerContext& ctx,
                                          const LayerInputs& in, const Windows& win, std::uint32_t i,
                                          std::uint32_t j, const KvBlock& cur, const Deps& reuse, Deps& reads) {
   const std::uint32_t W = win.P / win.w;
   if (j + 1 >= W) return std::nullopt;
   const RankId me = ctx.ranks[i], to = ctx.ranks[win.outer(i, 1)], from = ctx.ranks[win.outer(i, -1)];
-  reads.add(b.send(st.inter_send, cur.k, to, tag(ctx.layer, Message::kOuterK, j), cur.ready));
-  reads.add(b.send(st.inter_send, cur.v, to, tag(ctx.layer, Message::kOuterV, j), cur.ready));
+  reads.add(b.send(st.inter_send, cur.k, to, double_ring_tag(ctx.layer, DoubleRingMessage::kOuterK, j), cur.ready));
+  reads.add(b.send(st.inter_send, cur.v, to, double_ring_tag(ctx.layer, DoubleRingMessage::kOuterV, j), cur.ready));
   const std::uint32_t owner = win.owner(i, j + 1, 0);
   KvBlock nxt{b.buffer_like(in.k[owner], me, "k_outer_recv"), b.buffer_like(in.v[owner], me, "v_outer_recv"), {}};
-  nxt.ready.add(b.recv(st.inter_recv, nxt.k, from, tag(ctx.layer, Message::kOuterK, j), reuse));
-  nxt.ready.add(b.recv(st.inter_recv, nxt.v, from, tag(ctx.layer, Message::kOuterV, j), reuse));
+  nxt.ready.add(b.recv(st.inter_recv, nxt.k, from, double_ring_tag(ctx.layer, DoubleRingMessage::kOuterK, j), reuse));
+  nxt.ready.add(b.recv(st.inter_recv, nxt.v, from, double_ring_tag(ctx.layer, DoubleRingMessage::kOuterV, j), reuse));
   return nxt;
 }
 
@@ -156,23 +156,23 @@ std::optional<KvBlock> outer_exchange(ProgramBuilder& b, const Streams& st, cons
 // neighbour i-1 holds, posted once the block computed two steps back is done
 // (`computed`). Returns the block held at step t+1 (none after the window's
 // last step); at t == 0 the sends read the start block and join `start_reads`.
-std::optional<KvBlock> inner_pass(ProgramBuilder& b, const Streams& st, const LayerContext& ctx,
+std::optional<KvBlock> inner_pass(ProgramBuilder& b, const DoubleRingStreams& st, const LayerContext& ctx,
                                   const LayerInputs& in, const Windows& win, std::uint32_t i, std::uint32_t j,
                                   std::uint32_t t, BufferId k, BufferId v, const Deps& ready,
                                   std::optional<OpId> computed, Deps& start_reads) {
   if (t + 1 >= win.w) return std::nullopt;
   const std::uint32_t step = j * win.w + t;
   const RankId me = ctx.ranks[i], next = ctx.ranks[win.inner(i, 1)], prev = ctx.ranks[win.inner(i, -1)];
-  const OpId sk = b.send(st.send, k, next, tag(ctx.layer, Message::kK, step), ready);
-  const OpId sv = b.send(st.send, v, next, tag(ctx.layer, Message::kV, step), ready);
+  const OpId sk = b.send(st.send, k, next, double_ring_tag(ctx.layer, DoubleRingMessage::kK, step), ready);
+  const OpId sv = b.send(st.send, v, next, double_ring_tag(ctx.layer, DoubleRingMessage::kV, step), ready);
   if (t == 0) {
     start_reads.add(sk);
     start_reads.add(sv);
   }
   const std::uint32_t owner = win.owner(i, j, t + 1);
   KvBlock nxt{b.buffer_like(in.k[owner], me, "k_recv"), b.buffer_like(in.v[owner], me, "v_recv"), {}};
-  nxt.ready = Deps{b.recv(st.recv, nxt.k, prev, tag(ctx.layer, Message::kK, step), {computed}),
-                   b.recv(st.recv, nxt.v, prev, tag(ctx.layer, Message::kV, step), {computed})};
+  nxt.ready = Deps{b.recv(st.recv, nxt.k, prev, double_ring_tag(ctx.layer, DoubleRingMessage::kK, step), {computed}),
+                   b.recv(st.recv, nxt.v, prev, double_ring_tag(ctx.layer, DoubleRingMessage::kV, step), {computed})};
   return nxt;
 }
 
@@ -184,7 +184,7 @@ Deps joined(const Deps& a, const Deps& c) {
 
 LayerForward DoubleRingStrategy::forward(ProgramBuilder& b, const LayerContext& ctx,
                                          const LayerInputs& in) const {
-  const Streams st(b);
+  const DoubleRingStreams st(b);
   const Windows win = windows(ctx.options);
   const std::uint32_t P = win.P, w = win.w, W = P / w;
   const bool causal = ctx.workload.causal;
@@ -254,7 +254,7 @@ LayerForward DoubleRingStrategy::forward(ProgramBuilder& b, const LayerContext& 
 
 LayerBackward DoubleRingStrategy::backward(ProgramBuilder& b, const LayerContext& ctx, const LayerInputs& in,
                                            const LayerForward& fwd, const LayerBackwardInputs& grad) const {
-  const Streams st(b);
+  const DoubleRingStreams st(b);
   const Windows win = windows(ctx.options);
   const std::uint32_t P = win.P, w = win.w, W = P / w;
   const bool causal = ctx.workload.causal;
@@ -290,8 +290,8 @@ LayerBackward DoubleRingStrategy::backward(ProgramBuilder& b, const LayerContext
       if (j > 0) {
         in_dk = b.buffer_like(in.k[start_owner], me, "dk_outer_recv", DType::kF32);
         in_dv = b.buffer_like(in.v[start_owner], me, "dv_outer_recv", DType::kF32);
-        in_dkv_ready = Deps{b.recv(st.dkv_recv, in_dk, outer_prev, tag(ctx.layer, Message::kOuterDK, j - 1), {last_added}),
-                            b.recv(st.dkv_recv, in_dv, outer_prev, tag(ctx.layer, Message::kOuterDV, j - 1), {last_added})};
+        in_dkv_ready = Deps{b.recv(st.dkv_recv, in_dk, outer_prev, double_ring_tag(ctx.layer, DoubleRingMessage::kOuterDK, j - 1), {last_added}),
+                            b.recv(st.dkv_recv, in_dv, outer_prev, double_ring_tag(ctx.layer, DoubleRingMessage::kOuterDV, j - 1), {last_added})};
       }
 
       BufferId k = start.k, v = start.v;
@@ -325,14 +325,14 @@ LayerBackward DoubleRingStrategy::backward(ProgramBuilder& b, const LayerContext
         }
         if (w > 1) {
           // Pass the accumulators round the window; after w hops they are back here.
-          b.send(st.send, dk, next, tag(ctx.layer, Message::kDK, step), acc_ready);
-          b.send(st.send, dv, next, tag(ctx.layer, Message::kDV, step), acc_ready);
+          b.send(st.send, dk, next, double_ring_tag(ctx.layer, DoubleRingMessage::kDK, step), acc_ready);
+          b.send(st.send, dv, next, double_ring_tag(ctx.layer, DoubleRingMessage::kDV, step), acc_ready);
           const std::uint32_t owner = win.owner(i, j, t + 1);  // the block inner-prev held at step t
           const BufferId dk_next = b.buffer_like(in.k[owner], me, "dk_recv", DType::kF32);
           const BufferId dv_next = b.buffer_like(in.v[owner], me, "dv_recv", DType::kF32);
           // Posted after this step's adds (InternEvo's send_recv after `dk += dk_buffer`).
-          dkv_ready = Deps{b.recv(st.recv, dk_next, prev, tag(ctx.layer, Message::kDK, step), {last_compute}),
-                           b.recv(st.recv, dv_next, prev, tag(ctx.layer, Message::kDV, step), {last_compute})};
+          dkv_ready = Deps{b.recv(st.recv, dk_next, prev, double_ring_tag(ctx.layer, DoubleRingMessage::kDK, step), {last_compute}),
+                           b.recv(st.recv, dv_next, prev, double_ring_tag(ctx.layer, DoubleRingMessage::kDV, step), {last_compute})};
           dk = dk_next;
           dv = dv_next;
         } else {
@@ -352,8 +352,8 @@ LayerBackward DoubleRingStrategy::backward(ProgramBuilder& b, const LayerContext
           last_added = add_v;
           send_deps = Deps{add_k, add_v};
         }
-        b.send(st.dkv_send, dk, outer_next, tag(ctx.layer, Message::kOuterDK, j), send_deps);
-        b.send(st.dkv_send, dv, outer_next, tag(ctx.layer, Message::kOuterDV, j), send_deps);
+        b.send(st.dkv_send, dk, outer_next, double_ring_tag(ctx.layer, DoubleRingMessage::kOuterDK, j), send_deps);
+        b.send(st.dkv_send, dv, outer_next, double_ring_tag(ctx.layer, DoubleRingMessage::kOuterDV, j), send_deps);
       }
       if (next_start) start = *next_start;
       prev_start_reads = start_reads;
@@ -362,8 +362,8 @@ LayerBackward DoubleRingStrategy::backward(ProgramBuilder& b, const LayerContext
       // The sum over all windows of this member's own block arrives last.
       dk = b.buffer_like(in.k[i], me, "dk", DType::kF32);
       dv = b.buffer_like(in.v[i], me, "dv", DType::kF32);
-      dkv_ready = Deps{b.recv(st.dkv_recv, dk, outer_prev, tag(ctx.layer, Message::kOuterDK, W - 1), {last_added}),
-                       b.recv(st.dkv_recv, dv, outer_prev, tag(ctx.layer, Message::kOuterDV, W - 1), {last_added})};
+      dkv_ready = Deps{b.recv(st.dkv_recv, dk, outer_prev, double_ring_tag(ctx.layer, DoubleRingMessage::kOuterDK, W - 1), {last_added}),
+                       b.recv(st.dkv_recv, dv, outer_prev, double_ring_tag(ctx.layer, DoubleRingMessage::kOuterDV, W - 1), {last_added})};
     }
     g.dk[i] = dk;
     g.dv[i] = dv;

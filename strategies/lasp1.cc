@@ -21,9 +21,9 @@
 namespace spsim {
 namespace {
 
-struct Streams {
+struct Lasp1Streams {
   StreamId compute, send, recv;
-  explicit Streams(ProgramBuilder& b)
+  explicit Lasp1Streams(ProgramBuilder& b)
       : compute(b.stream("compute")), send(b.stream("send")), recv(b.stream("recv")) {}
 };
 
@@ -55,7 +55,7 @@ class Lasp1Strategy final : public Strategy {
   }
 
   LayerForward forward(ProgramBuilder& b, const LayerContext& ctx, const LayerInputs& in) const override {
-    const Streams st(b);
+    const Lasp1Streams st(b);
     const Workload& w = ctx.workload;
     const std::uint32_t P = ctx.options.sp;
     LayerForward f = LayerForward::sized(P, /*with_lse=*/false);
@@ -89,7 +89,7 @@ class Lasp1Strategy final : public Strategy {
 
   LayerBackward backward(ProgramBuilder& b, const LayerContext& ctx, const LayerInputs& in,
                          const LayerForward& fwd, const LayerBackwardInputs& grad) const override {
-    const Streams st(b);
+    const Lasp1Streams st(b);
     const Workload& w = ctx.workload;
     const std::uint32_t P = ctx.options.sp;
     LayerBackward g = LayerBackward::sized(P);

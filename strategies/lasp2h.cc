@@ -17,18 +17,15 @@
 namespace spsim {
 namespace {
 
-struct Streams {
+struct Lasp2hStreams {
   StreamId compute, coll;
-  explicit Streams(ProgramBuilder& b) : compute(b.stream("compute")), coll(b.stream("coll")) {}
+  explicit Lasp2hStreams(ProgramBuilder& b) : compute(b.stream("compute")), coll(b.stream("coll")) {}
 };
-
-constexpr CollectiveSpec kGatherRows{CollectiveKind::kAllGather, Axis::kRows, Axis::kRows, 0};
-constexpr CollectiveSpec kReduceScatterRows{CollectiveKind::kReduceScatter, Axis::kRows, Axis::kRows, 0};
 
 
 // Softmax layer: all-gather K, V; one flash block per member over the whole sequence.
 LayerForward softmax_forward(ProgramBuilder& b, const LayerContext& ctx, const LayerInputs& in) {
-  const Streams st(b);
+  const Lasp2hStreams st(b);
   const Workload& w = ctx.workload;
   const std::uint32_t P = ctx.options.sp;
   const GroupId group = b.group(ctx.ranks);
@@ -40,8 +37,8 @@ LayerForward softmax_forward(ProgramBuilder& b, const LayerContext& ctx, const L
     const Buffer qb = b.program().buffer(in.q[t]);  // a copy: new buffers may move the table
     const BufferId k_all = b.token_buffer(me, "k_all", w.dtype, all, 0, w.kv_heads, w.head_dim);
     const BufferId v_all = b.token_buffer(me, "v_all", w.dtype, all, 0, w.kv_heads, w.head_dim);
-    const OpId gk = b.collective(st.coll, kGatherRows, group, in.k[t], k_all, ready);
-    const OpId gv = b.collective(st.coll, kGatherRows, group, in.v[t], v_all, ready);
+    const OpId gk = b.collective(st.coll, kAllGatherRows, group, in.k[t], k_all, ready);
+    const OpId gv = b.collective(st.coll, kAllGatherRows, group, in.v[t], v_all, ready);
     f.out[t] = b.buffer_like(in.q[t], me, "out");
     f.lse[t] = b.token_buffer(me, "lse", DType::kF32, *qb.layout, qb.head_begin, qb.heads, 1);
     f.done[t] = {b.attn_fwd(st.compute, in.q[t], k_all, v_all, f.out[t], f.lse[t], w.causal, {gk, gv})};
@@ -52,7 +49,7 @@ LayerForward softmax_forward(ProgramBuilder& b, const LayerContext& ctx, const L
 
 LayerBackward softmax_backward(ProgramBuilder& b, const LayerContext& ctx, const LayerInputs& in,
                                const LayerForward& fwd, const LayerBackwardInputs& grad) {
-  const Streams st(b);
+  const Lasp2hStreams st(b);
   const Workload& w = ctx.workload;
   const std::uint32_t P = ctx.options.sp;
   const GroupId group = b.group(ctx.ranks);

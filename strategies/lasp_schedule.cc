@@ -3,12 +3,10 @@
 namespace spsim {
 namespace {
 
-struct Streams {
+struct LaspStreams {
   StreamId compute, coll;
-  explicit Streams(ProgramBuilder& b) : compute(b.stream("compute")), coll(b.stream("coll")) {}
+  explicit LaspStreams(ProgramBuilder& b) : compute(b.stream("compute")), coll(b.stream("coll")) {}
 };
-
-constexpr CollectiveSpec kGatherRows{CollectiveKind::kAllGather, Axis::kRows, Axis::kRows, 0};
 
 // The gathered states of all members: member j's block at rows [j R, (j+1) R).
 BufferId gathered_states(ProgramBuilder& b, BufferId state, std::uint32_t members, std::string_view name) {
@@ -31,7 +29,7 @@ std::optional<std::string> refuse_lasp(const Workload& w, const StrategyOptions&
 }
 
 LayerForward lasp2_forward(ProgramBuilder& b, const LayerContext& ctx, const LayerInputs& in) {
-  const Streams st(b);
+  const LaspStreams st(b);
   const Workload& w = ctx.workload;
   const std::uint32_t P = ctx.options.sp;
   const GroupId group = b.group(ctx.ranks);
@@ -48,7 +46,7 @@ LayerForward lasp2_forward(ProgramBuilder& b, const LayerContext& ctx, const Lay
       const BufferId state = lasp_state_buffer(b, w, me, "state", /*zero_init=*/true);
       const OpId made = b.lin_state(st.compute, in.k[t], in.v[t], state, ready);
       gathered = gathered_states(b, state, P, "states");
-      gather = b.collective(st.coll, kGatherRows, group, state, gathered, {made});
+      gather = b.collective(st.coll, kAllGatherRows, group, state, gathered, {made});
     }
     const OpId intra = b.lin_intra(st.compute, in.q[t], in.k[t], in.v[t], f.out[t], w.causal, ready);
     f.done[t] = {intra};
@@ -64,7 +62,7 @@ LayerForward lasp2_forward(ProgramBuilder& b, const LayerContext& ctx, const Lay
 
 LayerBackward lasp2_backward(ProgramBuilder& b, const LayerContext& ctx, const LayerInputs& in,
                              const LayerForward& fwd, const LayerBackwardInputs& grad) {
-  const Streams st(b);
+  const LaspStreams st(b);
   const Workload& w = ctx.workload;
   const std::uint32_t P = ctx.options.sp;
   const GroupId group = b.group(ctx.ranks);
@@ -85,7 +83,7 @@ LayerBackward lasp2_backward(ProgramBuilder& b, const LayerContext& ctx, const L
       const BufferId dstate = lasp_state_buffer(b, w, me, "dstate", /*zero_init=*/true);
       const OpId made = b.lin_dstate(st.compute, q, dout, dstate, ready);
       gathered = gathered_states(b, dstate, P, "dstates");
-      gather = b.collective(st.coll, kGatherRows, group, dstate, gathered, {made});
+      gather = b.collective(st.coll, kAllGatherRows, group, dstate, gathered, {made});
     }
     OpId last = b.lin_intra_bwd(st.compute, q, k, v, dout, g.dq[t], g.dk[t], g.dv[t], w.causal, ready);
     if (!fwd.saved[t].empty())  // dQ += dO prefix^T needs only the forward's prefix

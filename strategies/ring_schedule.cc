@@ -6,9 +6,9 @@
 namespace spsim {
 namespace {
 
-struct Streams {
+struct RingStreams {
   StreamId compute, send, recv;
-  explicit Streams(ProgramBuilder& b)
+  explicit RingStreams(ProgramBuilder& b)
       : compute(b.stream("compute")), send(b.stream("send")), recv(b.stream("recv")) {}
 };
 
@@ -52,7 +52,7 @@ struct NextKv {
 // reference: that receive is posted once the previous step's block has been
 // computed (`computed`), so at most two blocks are live (the one computing and
 // the one arriving).
-NextKv pass_kv(ProgramBuilder& b, const Streams& st, const LayerContext& ctx, const LayerInputs& in,
+NextKv pass_kv(ProgramBuilder& b, const RingStreams& st, const LayerContext& ctx, const LayerInputs& in,
                std::uint32_t i, std::uint32_t s, BufferId k, BufferId v, const Deps& ready,
                std::optional<OpId> computed) {
   const std::uint32_t P = ctx.options.sp;
@@ -107,7 +107,7 @@ std::uint32_t ring_tag(std::uint16_t layer, RingMessage kind, std::uint32_t step
 
 LayerForward ring_forward(ProgramBuilder& b, const LayerContext& ctx, const LayerInputs& in,
                           const RingBlockRule& rule) {
-  const Streams st(b);
+  const RingStreams st(b);
   const std::uint32_t P = ctx.options.sp;
   const bool causal = ctx.workload.causal;
   LayerForward f = LayerForward::sized(P, /*with_lse=*/true);
@@ -198,7 +198,7 @@ namespace {
 
 // delta = rowsum(out * dout) once per member, before the ring (the references
 // recompute it inside every block kernel; once is the same arithmetic).
-OpId backward_prep(ProgramBuilder& b, const Streams& st, const LayerInputs& in, const LayerForward& fwd,
+OpId backward_prep(ProgramBuilder& b, const RingStreams& st, const LayerInputs& in, const LayerForward& fwd,
                    const LayerBackwardInputs& grad, std::uint32_t i, BufferId delta) {
   Deps prep_deps(fwd.done[i]);
   for (OpId d : grad.ready[i]) prep_deps.add(d);
@@ -210,7 +210,7 @@ OpId backward_prep(ProgramBuilder& b, const Streams& st, const LayerInputs& in, 
 LayerBackward ring_backward_rfa(ProgramBuilder& b, const LayerContext& ctx, const LayerInputs& in,
                                 const LayerForward& fwd, const LayerBackwardInputs& grad,
                                 const RingBlockRule& rule) {
-  const Streams st(b);
+  const RingStreams st(b);
   const std::uint32_t P = ctx.options.sp;
   const bool causal = ctx.workload.causal;
   LayerBackward g = LayerBackward::sized(P);
@@ -306,7 +306,7 @@ LayerBackward ring_backward_rfa(ProgramBuilder& b, const LayerContext& ctx, cons
 LayerBackward ring_backward_te(ProgramBuilder& b, const LayerContext& ctx, const LayerInputs& in,
                                const LayerForward& fwd, const LayerBackwardInputs& grad,
                                const RingBlockRule& rule) {
-  const Streams st(b);
+  const RingStreams st(b);
   const std::uint32_t P = ctx.options.sp;
   const bool causal = ctx.workload.causal;
   LayerBackward g = LayerBackward::sized(P);

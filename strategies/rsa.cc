@@ -46,9 +46,9 @@ std::uint32_t rsa_tag(std::uint16_t layer, RsaMessage kind, std::uint32_t step) 
   return (std::uint32_t{layer} * 4 + static_cast<std::uint32_t>(kind)) << 20 | (step & 0xfffff);
 }
 
-struct Streams {
+struct RsaStreams {
   StreamId compute, send, recv, coll;
-  explicit Streams(ProgramBuilder& b)
+  explicit RsaStreams(ProgramBuilder& b)
       : compute(b.stream("compute")), send(b.stream("send")), recv(b.stream("recv")), coll(b.stream("coll")) {}
 };
 
@@ -107,7 +107,7 @@ using StepOps = std::function<OpId(BufferId blk, const Deps& deps)>;
 // `step`, then (s < P-1) sends the block on to i+1 and receives the next from
 // i-1. The transfer waits for the step's compute and for `comm_after`; the
 // next step waits for the transfer (the reference's blocking ring).
-OpId ring_pass(ProgramBuilder& b, const Streams& st, const LayerContext& ctx, std::uint32_t i,
+OpId ring_pass(ProgramBuilder& b, const RsaStreams& st, const LayerContext& ctx, std::uint32_t i,
                const std::vector<BufferId>& blocks, const OpList& ready, std::optional<OpId> comm_after,
                RsaMessage kind, std::string_view recv_name, const StepOps& step) {
   const std::uint32_t P = ctx.options.sp;
@@ -151,7 +151,7 @@ class RsaStrategy final : public Strategy {
   LayerForward forward(ProgramBuilder& b, const LayerContext& ctx, const LayerInputs& in) const override {
     const Workload& w = ctx.workload;
     const std::uint32_t P = ctx.options.sp, B = static_cast<std::uint32_t>(w.seq_lens.size());
-    const Streams st(b);
+    const RsaStreams st(b);
     const auto rows = seq_rows(w, P);
     const auto seq_layouts = per_sequence_layouts(b, w);
     LayerForward f = LayerForward::sized(P, /*with_lse=*/false);
@@ -198,7 +198,7 @@ class RsaStrategy final : public Strategy {
                          const LayerForward& fwd, const LayerBackwardInputs& grad) const override {
     const Workload& w = ctx.workload;
     const std::uint32_t P = ctx.options.sp, B = static_cast<std::uint32_t>(w.seq_lens.size());
-    const Streams st(b);
+    const RsaStreams st(b);
     const GroupId group = b.group(ctx.ranks);
     const auto rows = seq_rows(w, P);
     const LayoutId full = b.layout(full_layout(w));

@@ -33,16 +33,16 @@
 namespace spsim {
 namespace {
 
-enum class Message : std::uint32_t { kQ, kOut, kLse, kBwdQ, kBwdDOut, kBwdLse, kBwdDelta, kDQ };
+enum class TokenRingMessage : std::uint32_t { kQ, kOut, kLse, kBwdQ, kBwdDOut, kBwdLse, kBwdDelta, kDQ };
 
 // Unique per (layer, message, step) for layers < 512 and steps < 2^20.
-std::uint32_t tag(std::uint16_t layer, Message kind, std::uint32_t step) {
+std::uint32_t token_ring_tag(std::uint16_t layer, TokenRingMessage kind, std::uint32_t step) {
   return (std::uint32_t{layer} * 8 + static_cast<std::uint32_t>(kind)) << 20 | (step & 0xfffff);
 }
 
-struct Streams {
+struct TokenRingStreams {
   StreamId compute, send, recv, ret_send, ret_recv;
-  explicit Streams(ProgramBuilder& b)
+  explicit TokenRingStreams(ProgramBuilder& b)
       : compute(b.stream("compute")),
         send(b.stream("send")),
         recv(b.stream("recv")),
@@ -102,7 +102,7 @@ class TokenRingStrategy final : public Strategy {
 
 LayerForward TokenRingStrategy::forward(ProgramBuilder& b, const LayerContext& ctx,
                                         const LayerInputs& in) const {
-  const Streams st(b);
+  const TokenRingStreams st(b);
   const std::uint32_t P = ctx.options.sp;
   const bool causal = ctx.workload.causal;
   LayerForward f = LayerForward::sized(P, /*with_lse=*/true);
@@ -136,9 +136,9 @@ LayerForward TokenRingStrategy::forward(ProgramBuilder& b, const LayerContext& c
       BufferId q_next{};
       std::optional<OpId> recv_q;
       if (s + 1 < P) {
-        b.send(st.send, q, next, tag(ctx.layer, Message::kQ, s), q_ready);
+        b.send(st.send, q, next, token_ring_tag(ctx.layer, TokenRingMessage::kQ, s), q_ready);
         q_next = b.buffer_like(in.q[back(i, s + 1, P)], me, "q_recv");
-        recv_q = b.recv(st.recv, q_next, prev, tag(ctx.layer, Message::kQ, s), {prev_attn});
+        recv_q = b.recv(st.recv, q_next, prev, token_ring_tag(ctx.layer, TokenRingMessage::kQ, s), {prev_attn});
       }
 
       const Pair here = pair_rows(b, in, owner, i, causal);
@@ -156,8 +156,8 @@ LayerForward TokenRingStrategy::forward(ProgramBuilder& b, const LayerContext& c
         const BufferId part_lse = row_stat(b, qs, me, "part_lse");
         attn = b.attn_fwd(st.compute, qs, ks, vs, part_out, part_lse, causal, deps);
         const RankId to = ctx.ranks[owner];
-        partial_sent[s] = Deps{b.send(st.ret_send, part_out, to, tag(ctx.layer, Message::kOut, s), {attn}),
-                               b.send(st.ret_send, part_lse, to, tag(ctx.layer, Message::kLse, s), {attn})};
+        partial_sent[s] = Deps{b.send(st.ret_send, part_out, to, token_ring_tag(ctx.layer, TokenRingMessage::kOut, s), {attn}),
+                               b.send(st.ret_send, part_lse, to, token_ring_tag(ctx.layer, TokenRingMessage::kLse, s), {attn})};
       }
       if (attn) {
         prev_attn = last_attn;
@@ -176,8 +176,8 @@ LayerForward TokenRingStrategy::forward(ProgramBuilder& b, const LayerContext& c
           ret_lse[s] = row_stat(b, rows, me, "ret_lse");
           const std::optional<OpId> reuse = s >= 2 ? merged[s - 2] : std::nullopt;
           const RankId src = ctx.ranks[from];
-          ret_recvd[s] = Deps{b.recv(st.ret_recv, ret_out[s], src, tag(ctx.layer, Message::kOut, s), {reuse}),
-                              b.recv(st.ret_recv, ret_lse[s], src, tag(ctx.layer, Message::kLse, s), {reuse})};
+          ret_recvd[s] = Deps{b.recv(st.ret_recv, ret_out[s], src, token_ring_tag(ctx.layer, TokenRingMessage::kOut, s), {reuse}),
+                              b.recv(st.ret_recv, ret_lse[s], src, token_ring_tag(ctx.layer, TokenRingMessage::kLse, s), {reuse})};
         }
       }
       if (s >= 2) merge_returned(s - 1);
@@ -200,7 +200,7 @@ LayerForward TokenRingStrategy::forward(ProgramBuilder& b, const LayerContext& c
 LayerBackward TokenRingStrategy::backward(ProgramBuilder& b, const LayerContext& ctx,
                                           const LayerInputs& in, const LayerForward& fwd,
                                           const LayerBackwardInputs& grad) const {
-  const Streams st(b);
+  const TokenRingStreams st(b);
   const std::uint32_t P = ctx.options.sp;
   const bool causal = ctx.workload.causal;
   LayerBackward g = LayerBackward::sized(P);
@@ -243,10 +243,10 @@ LayerBackward TokenRingStrategy::backward(ProgramBuilder& b, const LayerContext&
         nxt = Bundle{b.buffer_like(in.q[nxt_owner], me, "q_recv"), b.buffer_like(grad.dout[nxt_owner], me, "dout_recv"),
                      b.buffer_like(fwd.lse[nxt_owner], me, "lse_recv"), b.buffer_like(fwd.lse[nxt_owner], me, "delta_recv")};
         const std::pair<BufferId, BufferId> legs[] = {{cur.q, nxt.q}, {cur.dout, nxt.dout}, {cur.lse, nxt.lse}, {cur.delta, nxt.delta}};
-        const Message kinds[] = {Message::kBwdQ, Message::kBwdDOut, Message::kBwdLse, Message::kBwdDelta};
+        const TokenRingMessage kinds[] = {TokenRingMessage::kBwdQ, TokenRingMessage::kBwdDOut, TokenRingMessage::kBwdLse, TokenRingMessage::kBwdDelta};
         for (int m = 0; m < 4; ++m) {
-          b.send(st.send, legs[m].first, next, tag(ctx.layer, kinds[m], s), cur_ready);
-          nxt_ready.add(b.recv(st.recv, legs[m].second, prev, tag(ctx.layer, kinds[m], s), {prev_attn}));
+          b.send(st.send, legs[m].first, next, token_ring_tag(ctx.layer, kinds[m], s), cur_ready);
+          nxt_ready.add(b.recv(st.recv, legs[m].second, prev, token_ring_tag(ctx.layer, kinds[m], s), {prev_attn}));
         }
       }
 
@@ -264,7 +264,7 @@ LayerBackward TokenRingStrategy::backward(ProgramBuilder& b, const LayerContext&
         attn = b.attn_bwd(st.compute, qs, half_rows(b, in.k[i], kh), half_rows(b, in.v[i], kh),
                           half_rows(b, cur.dout, qh), half_rows(b, cur.lse, qh), half_rows(b, cur.delta, qh),
                           dq_part, half_rows(b, g.dk[i], kh), half_rows(b, g.dv[i], kh), causal, deps);
-        dq_sent[s] = b.send(st.ret_send, dq_part, ctx.ranks[owner], tag(ctx.layer, Message::kDQ, s), {attn});
+        dq_sent[s] = b.send(st.ret_send, dq_part, ctx.ranks[owner], token_ring_tag(ctx.layer, TokenRingMessage::kDQ, s), {attn});
       }
       if (attn) {
         prev_attn = last_attn;
@@ -278,7 +278,7 @@ LayerBackward TokenRingStrategy::backward(ProgramBuilder& b, const LayerContext&
         const Pair there = pair_rows(b, in, i, from, causal);
         if (there.visible) {
           ret_dq[s] = b.buffer_like(half_rows(b, in.q[i], there.rows.q), me, "dq_ret", DType::kF32);
-          ret_recvd[s] = b.recv(st.ret_recv, *ret_dq[s], ctx.ranks[from], tag(ctx.layer, Message::kDQ, s),
+          ret_recvd[s] = b.recv(st.ret_recv, *ret_dq[s], ctx.ranks[from], token_ring_tag(ctx.layer, TokenRingMessage::kDQ, s),
                                 {s >= 2 ? added[s - 2] : std::nullopt});
         }
       }

@@ -26,9 +26,6 @@
 namespace spsim {
 namespace {
 
-constexpr CollectiveSpec kToHeads{CollectiveKind::kAllToAll, Axis::kRows, Axis::kHeads, 0};
-constexpr CollectiveSpec kToRows{CollectiveKind::kAllToAll, Axis::kHeads, Axis::kRows, 0};
-
 // Indices into LayerForward::saved.
 enum Saved : std::size_t { kQHeads, kKHeads, kVHeads, kOutHeads, kLseHeads, kNumSaved };
 
@@ -69,14 +66,14 @@ class UlyssesStrategy final : public Strategy {
       const BufferId qh = b.token_buffer(me, "q_heads", w.dtype, seq, i * hq, hq, w.head_dim);
       const BufferId kh = b.token_buffer(me, "k_heads", w.dtype, seq, i * hkv, hkv, w.head_dim);
       const BufferId vh = b.token_buffer(me, "v_heads", w.dtype, seq, i * hkv, hkv, w.head_dim);
-      const OpId a2a_q = b.collective(coll, kToHeads, group, in.q[i], qh, ready);
-      const OpId a2a_k = b.collective(coll, kToHeads, group, in.k[i], kh, ready);
-      const OpId a2a_v = b.collective(coll, kToHeads, group, in.v[i], vh, ready);
+      const OpId a2a_q = b.collective(coll, kRowsToHeads, group, in.q[i], qh, ready);
+      const OpId a2a_k = b.collective(coll, kRowsToHeads, group, in.k[i], kh, ready);
+      const OpId a2a_v = b.collective(coll, kRowsToHeads, group, in.v[i], vh, ready);
       const BufferId outh = b.buffer_like(qh, me, "out_heads");
       const BufferId lseh = b.token_buffer(me, "lse_heads", DType::kF32, seq, i * hq, hq, 1);
       const OpId attn = b.attn_fwd(compute, qh, kh, vh, outh, lseh, w.causal, {a2a_q, a2a_k, a2a_v});
       f.out[i] = b.buffer_like(in.q[i], me, "out");
-      f.done[i] = {b.collective(coll, kToRows, group, outh, f.out[i], {attn})};
+      f.done[i] = {b.collective(coll, kHeadsToRows, group, outh, f.out[i], {attn})};
       f.saved[i] = {qh, kh, vh, outh, lseh};
     }
     return f;
@@ -96,7 +93,7 @@ class UlyssesStrategy final : public Strategy {
       Deps dout_ready(grad.ready[i]);
       for (OpId d : fwd.done[i]) dout_ready.add(d);
       const BufferId douth = b.buffer_like(s[kOutHeads], me, "dout_heads");
-      const OpId a2a_dout = b.collective(coll, kToHeads, group, grad.dout[i], douth, dout_ready);
+      const OpId a2a_dout = b.collective(coll, kRowsToHeads, group, grad.dout[i], douth, dout_ready);
       const Buffer oh = b.program().buffer(s[kOutHeads]);  // a copy: adding buffers may move the table
       const BufferId delta = b.token_buffer(me, "delta", DType::kF32, *oh.layout, oh.head_begin, oh.heads, 1);
       Deps prep_deps{a2a_dout};
@@ -110,9 +107,9 @@ class UlyssesStrategy final : public Strategy {
       g.dq[i] = b.buffer_like(in.q[i], me, "dq");
       g.dk[i] = b.buffer_like(in.k[i], me, "dk");
       g.dv[i] = b.buffer_like(in.v[i], me, "dv");
-      g.done[i] = {b.collective(coll, kToRows, group, dqh, g.dq[i], {bwd}),
-                   b.collective(coll, kToRows, group, dkh, g.dk[i], {bwd}),
-                   b.collective(coll, kToRows, group, dvh, g.dv[i], {bwd})};
+      g.done[i] = {b.collective(coll, kHeadsToRows, group, dqh, g.dq[i], {bwd}),
+                   b.collective(coll, kHeadsToRows, group, dkh, g.dk[i], {bwd}),
+                   b.collective(coll, kHeadsToRows, group, dvh, g.dv[i], {bwd})};
     }
     return g;
   }

@@ -68,9 +68,6 @@ struct Exchanged {
   OpId op;
 };
 
-constexpr CollectiveSpec kSeqToHeads{CollectiveKind::kAllToAll, Axis::kRows, Axis::kHeads, 0};
-constexpr CollectiveSpec kHeadsToSeq{CollectiveKind::kAllToAll, Axis::kHeads, Axis::kRows, 0};
-
 // Group rows, head slice `lane`: the all-to-all from a member's shard
 // [rows, heads] to [group rows (layout ring_layout), heads / Pu].
 Exchanged seq_to_heads(ProgramBuilder& b, StreamId s, GroupId group, BufferId in, std::uint32_t lane,
@@ -80,7 +77,7 @@ Exchanged seq_to_heads(ProgramBuilder& b, StreamId s, GroupId group, BufferId in
   const std::uint32_t heads = ib.heads / Pu;
   const BufferId out = b.token_buffer(ib.rank, name, dtype.value_or(ib.dtype), ring_layout,
                                       ib.head_begin + lane * heads, heads, ib.cols);
-  return {out, b.collective(s, kSeqToHeads, group, in, out, deps)};
+  return {out, b.collective(s, kRowsToHeads, group, in, out, deps)};
 }
 
 // The inverse: [group rows, heads / Pu] back to the rows and heads of `like`
@@ -89,7 +86,7 @@ Exchanged heads_to_seq(ProgramBuilder& b, StreamId s, GroupId group, BufferId in
                        std::string_view name, const Deps& deps) {
   const Buffer ib = b.program().buffer(in), lb = b.program().buffer(like);
   const BufferId out = b.token_buffer(ib.rank, name, ib.dtype, *lb.layout, lb.head_begin, lb.heads, ib.cols);
-  return {out, b.collective(s, kHeadsToSeq, group, in, out, deps)};
+  return {out, b.collective(s, kHeadsToRows, group, in, out, deps)};
 }
 
 class UspStrategy final : public Strategy {

@@ -11,7 +11,7 @@
 namespace spsim {
 namespace {
 
-using json = nlohmann::ordered_json;
+using OrderedJson = nlohmann::ordered_json;
 
 struct Field {
   const char* key;
@@ -31,7 +31,7 @@ std::string keys_of_classes() {
   return out + ", root_complex";
 }
 
-double number_at(const json& v, const std::string& where) {
+double number_at(const OrderedJson& v, const std::string& where) {
   if (!v.is_number()) throw InputError(where, "expected a number, got " + v.dump());
   const double x = v.get<double>();
   if (!std::isfinite(x)) throw InputError(where, "expected a finite number");
@@ -56,7 +56,7 @@ void LinkCalibration::merge(const LinkCalibration& other) {
 }
 
 LinkCalibration parse_link_params(std::string_view text, const std::string& where) {
-  const json j = parse_input_json(text, where);
+  const OrderedJson j = parse_input_json(text, where);
   if (!j.is_object()) throw InputError(where, "expected a JSON object of link classes");
   LinkCalibration c;
   for (const auto& [key, v] : j.items()) {
@@ -92,17 +92,17 @@ LinkCalibration load_link_params_file(const std::string& path) {
 }
 
 std::string link_params_json(const LinkCalibration& c) {
-  json j = json::object();
+  OrderedJson j = OrderedJson::object();
   for (LinkKind k : kAllLinkKinds) {
     const LinkClassOverride& o = c[k];
     if (!o.any()) continue;
-    json x = json::object();
+    OrderedJson x = OrderedJson::object();
     for (const Field& f : kClassFields)
       if (o.*f.member) x[f.key] = *(o.*f.member);
     j[std::string(link_kind_name(k))] = x;
   }
   if (c.root_complex.any()) {
-    json x = json::object();
+    OrderedJson x = OrderedJson::object();
     if (c.root_complex.latency_s) x["latency_s"] = *c.root_complex.latency_s;
     if (c.root_complex.bandwidth_bytes_per_s) x["bandwidth_bytes_per_s"] = *c.root_complex.bandwidth_bytes_per_s;
     j["root_complex"] = x;

@@ -77,7 +77,7 @@ constexpr NetworkPort kRoce100{"RoCE 100 GbE (?)", kRoce100Bw,
                                "(?) Ascend 910 server: 8 x 100 GbE RoCE (Atlas 800 model 9000 sheets; not in "
                                "hardware.md) = 12.5 GB/s per direction each"};
 
-const NodePreset kPresets[] = {
+const NodePreset kAscendPresets[] = {
     {"ascend910b-8", "8 x Ascend 910B, HCCS full mesh (7 x 28 GB/s per NPU), 8 x 200 GbE RoCE", 8, kRoce200,
      add_910b_node},
     {"ascend910-8", "8 x Ascend 910, two 4-NPU HCCS meshes (0-3, 4-7) joined over PCIe + CPUs, 8 x 100 GbE (?)", 8,
@@ -86,6 +86,6 @@ const NodePreset kPresets[] = {
 
 }  // namespace
 
-std::span<const NodePreset> ascend_node_presets() { return kPresets; }
+std::span<const NodePreset> ascend_node_presets() { return kAscendPresets; }
 
 }  // namespace spsim

@@ -122,7 +122,7 @@ constexpr NetworkPort kEdr{"InfiniBand EDR 100 Gb/s", kIbEdrBw,
                            "hardware.md networks + DGX-1: EDR 100 Gb/s = 12.5 GB/s per direction; 4 NICs, one per PCIe "
                            "switch"};
 
-const NodePreset kPresets[] = {
+const NodePreset kNvidiaPresets[] = {
     {"h100-sxm8", "DGX H100: 8 x H100 SXM5 on NVSwitch (450 GB/s per GPU), 8 x NDR 400 Gb/s", 8, kNdr,
      [](TopologyBuilder& b, std::uint32_t n) { return add_nvswitch_node(b, n, kH100); }},
     {"a100-sxm8", "DGX A100 80GB: 8 x A100 SXM4 on NVSwitch (300 GB/s per GPU), 8 x HDR 200 Gb/s", 8, kHdr,
@@ -135,6 +135,6 @@ const NodePreset kPresets[] = {
 
 }  // namespace
 
-std::span<const NodePreset> nvidia_node_presets() { return kPresets; }
+std::span<const NodePreset> nvidia_node_presets() { return kNvidiaPresets; }
 
 }  // namespace spsim

@@ -86,7 +86,7 @@ constexpr NetworkPort kA10Port{"InfiniBand EDR 100 Gb/s (?)", kIbEdrBw,
                                "(?) modelling choice: one EDR 100 Gb/s NIC per PCIe switch (12.5 GB/s per direction, "
                                "hardware.md networks)"};
 
-const NodePreset kPresets[] = {
+const NodePreset kPciePresets[] = {
     {"pcie-l40s-8", "8 x L40S, 2 sockets x 2 PCIe Gen4 switches, no GPU P2P (staged through host memory)", 8,
      kL40sPort, add_l40s_node},
     {"pcie-a10-4", "4 x A10 behind 2 PCIe Gen4 switches on one CPU, P2P over PCIe (TokenRing test bed)", 4, kA10Port,
@@ -95,6 +95,6 @@ const NodePreset kPresets[] = {
 
 }  // namespace
 
-std::span<const NodePreset> pcie_node_presets() { return kPresets; }
+std::span<const NodePreset> pcie_node_presets() { return kPciePresets; }
 
 }  // namespace spsim

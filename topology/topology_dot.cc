@@ -18,7 +18,7 @@ std::string escaped(std::string_view s) {
   return e;
 }
 
-std::string quoted(std::string_view s) { return "\"" + escaped(s) + "\""; }
+std::string dot_quoted(std::string_view s) { return "\"" + escaped(s) + "\""; }
 
 const char* shape_of(VertexKind k) {
   switch (k) {
@@ -49,7 +49,7 @@ std::vector<bool> cluster_level_switches(const Topology& t) {
 
 std::string topology_to_dot(const Topology& t) {
   std::ostringstream out;
-  out << "graph " << quoted(t.name()) << " {\n";
+  out << "graph " << dot_quoted(t.name()) << " {\n";
   out << "  graph [rankdir=TB, fontname=\"Helvetica\"];\n";
   out << "  node [fontname=\"Helvetica\", fontsize=10];\n";
   out << "  edge [fontname=\"Helvetica\", fontsize=8];\n";
@@ -58,7 +58,7 @@ std::string topology_to_dot(const Topology& t) {
     const std::size_t slash = x.name.find('/');
     std::string label = escaped(slash == std::string::npos ? x.name : x.name.substr(slash + 1));  // "gpu3"
     if (!x.device_type.empty()) label += "\\n" + escaped(x.device_type);
-    out << indent << quoted(x.name) << " [shape=" << shape_of(x.kind) << ", label=\"" << label << "\"];\n";
+    out << indent << dot_quoted(x.name) << " [shape=" << shape_of(x.kind) << ", label=\"" << label << "\"];\n";
   };
   const std::vector<bool> cluster_level = cluster_level_switches(t);
   for (std::uint32_t n = 0; n < t.num_nodes(); ++n) {
@@ -71,7 +71,7 @@ std::string topology_to_dot(const Topology& t) {
     if (cluster_level[v]) vertex_line(v, "  ");
   for (LinkId l = 0; l < t.num_links(); l += 2) {
     const Link& x = t.link(l);
-    out << "  " << quoted(t.vertex(x.from).name) << " -- " << quoted(t.vertex(x.to).name) << " [label=\""
+    out << "  " << dot_quoted(t.vertex(x.from).name) << " -- " << dot_quoted(t.vertex(x.to).name) << " [label=\""
         << link_kind_name(x.kind) << "\\n" << bandwidth_text(x.bandwidth_bytes_per_s) << "\\n"
         << latency_text(x.latency_s) << "\"];\n";
   }

@@ -10,24 +10,11 @@
 #include "planner/batch.h"
 #include "planner/token_count.h"
 #include "program/input_error.h"
+#include "tests/support/test_files.h"
+#include "tests/tools/input_error_of.h"
 
 namespace spsim {
 namespace {
-
-std::string write_temp(const std::string& name, const std::string& text) {
-  const auto path = std::filesystem::temp_directory_path() / ("spsim_batch_test_" + name);
-  std::ofstream(path) << text;
-  return path.string();
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 TEST_CASE("token counts: K and M are binary multiples") {
   CHECK(parse_token_count("4096", "--x") == 4096);
@@ -40,31 +27,31 @@ TEST_CASE("token counts: K and M are binary multiples") {
     CAPTURE(bad);
     CHECK_THROWS_AS(parse_token_count(bad, "--max-context"), InputError);
   }
-  CHECK(error_of([] { parse_token_count("12Q", "--max-context"); }) ==
+  CHECK(test::input_error_of([] { parse_token_count("12Q", "--max-context"); }) ==
         "--max-context: expected a positive token count such as 4096, 384K or 2M, got '12Q'");
 }
 
 TEST_CASE("length files: one per line with comments, or a JSON list") {
-  const auto lines = write_temp("lines.txt", "# lengths\n100\n\n 37 \n5\n");
+  const auto lines = test::write_temp("spsim_batch_test_lines.txt", "# lengths\n100\n\n 37 \n5\n");
   CHECK(read_lengths_file(lines, 1000) == std::vector<std::int64_t>{100, 37, 5});
-  const auto json = write_temp("list.json", "  [100, 37, 5]\n");
+  const auto json = test::write_temp("spsim_batch_test_list.json", "  [100, 37, 5]\n");
   CHECK(read_lengths_file(json, 1000) == std::vector<std::int64_t>{100, 37, 5});
 }
 
 TEST_CASE("length files: errors name the file and the line or entry") {
-  const auto bad_line = write_temp("bad.txt", "100\n37\nabc\n");
-  CHECK(error_of([&] { read_lengths_file(bad_line, 1000); }) ==
+  const auto bad_line = test::write_temp("spsim_batch_test_bad.txt", "100\n37\nabc\n");
+  CHECK(test::input_error_of([&] { read_lengths_file(bad_line, 1000); }) ==
         bad_line + ":3: expected one positive integer sequence length per line, got 'abc'");
-  const auto zero = write_temp("zero.txt", "100\n0\n");
-  CHECK(error_of([&] { read_lengths_file(zero, 1000); }) == zero + ":2: expected a positive sequence length, got 0");
-  const auto long_one = write_temp("long.txt", "100\n5000\n");
-  CHECK(error_of([&] { read_lengths_file(long_one, 1000); }) ==
+  const auto zero = test::write_temp("spsim_batch_test_zero.txt", "100\n0\n");
+  CHECK(test::input_error_of([&] { read_lengths_file(zero, 1000); }) == zero + ":2: expected a positive sequence length, got 0");
+  const auto long_one = test::write_temp("spsim_batch_test_long.txt", "100\n5000\n");
+  CHECK(test::input_error_of([&] { read_lengths_file(long_one, 1000); }) ==
         long_one + ":2: sequence length 5000 exceeds the maximum context 1000 (--max-context)");
-  const auto bad_json = write_temp("bad.json", "[100, \"x\"]");
-  CHECK(error_of([&] { read_lengths_file(bad_json, 1000); }) ==
+  const auto bad_json = test::write_temp("spsim_batch_test_bad.json", "[100, \"x\"]");
+  CHECK(test::input_error_of([&] { read_lengths_file(bad_json, 1000); }) ==
         bad_json + ": entry 2: expected a positive integer sequence length, got \"x\"");
-  const auto empty = write_temp("empty.txt", "# nothing\n");
-  CHECK(error_of([&] { read_lengths_file(empty, 1000); }) == empty + ": the lengths file lists no sequence");
+  const auto empty = test::write_temp("spsim_batch_test_empty.txt", "# nothing\n");
+  CHECK(test::input_error_of([&] { read_lengths_file(empty, 1000); }) == empty + ": the lengths file lists no sequence");
   CHECK_THROWS_AS(read_lengths_file("/nonexistent/lengths.txt", 1000), InputError);
 }
 
@@ -76,7 +63,7 @@ TEST_CASE("batches from a file: whole, or cut to a global batch size") {
         std::vector<std::int64_t>{100, 20});
   CHECK(batch_from_lengths(lengths, BatchSize{BatchSize::Unit::kSequences, 3}, "f").lengths ==
         std::vector<std::int64_t>{100, 37, 5});
-  CHECK(error_of([&] { batch_from_lengths(lengths, BatchSize{BatchSize::Unit::kTokens, 1000}, "f"); }) ==
+  CHECK(test::input_error_of([&] { batch_from_lengths(lengths, BatchSize{BatchSize::Unit::kTokens, 1000}, "f"); }) ==
         "--global-batch-tokens: 1000 requested but f holds only 202");
 }
 

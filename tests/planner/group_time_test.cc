@@ -10,15 +10,10 @@
 #include "planner/memory_budget.h"
 #include "program/input_error.h"
 #include "strategies/model.h"
+#include "tests/support/test_files.h"
 
 namespace spsim {
 namespace {
-
-std::string write_temp(const std::string& name, const std::string& text) {
-  const auto path = std::filesystem::temp_directory_path() / ("spsim_group_time_test_" + name);
-  std::ofstream(path) << text;
-  return path.string();
-}
 
 const char* kProfile = R"({
   "alpha1_s_per_token_sq": 2e-11, "alpha2_s_per_token": 4e-5, "beta1_s": 0.05,
@@ -27,7 +22,7 @@ const char* kProfile = R"({
   "source": "strategies.md bandwidths"})";
 
 TEST_CASE("FlexSP profile: coefficients by the paper's form") {
-  const FlexSpProfileModel m(read_flexsp_profile(write_temp("ok.json", kProfile)));
+  const FlexSpProfileModel m(read_flexsp_profile(test::write_temp("spsim_group_time_test_ok.json", kProfile)));
   const std::vector<DeviceId> one{0}, sixteen(16, 0);
   // d = 1: a = α1, b = α2, c = β1 (no all-to-all).
   const auto c1 = m.coefficients(one);
@@ -47,16 +42,16 @@ TEST_CASE("FlexSP profile: coefficients by the paper's form") {
 }
 
 TEST_CASE("FlexSP profile JSON: errors name the file and key") {
-  const auto unknown = write_temp("unknown.json", R"({"alpha1": 1})");
+  const auto unknown = test::write_temp("spsim_group_time_test_unknown.json", R"({"alpha1": 1})");
   CHECK_THROWS_WITH_AS(read_flexsp_profile(unknown), (unknown + ": key 'alpha1': unknown key").c_str(), InputError);
-  const auto missing = write_temp("missing.json", R"({"alpha1_s_per_token_sq": 1})");
+  const auto missing = test::write_temp("spsim_group_time_test_missing.json", R"({"alpha1_s_per_token_sq": 1})");
   CHECK_THROWS_WITH_AS(read_flexsp_profile(missing), (missing + ": key 'alpha2_s_per_token': missing").c_str(), InputError);
-  const auto bad_size = write_temp("size.json", R"({"alpha1_s_per_token_sq": 1, "alpha2_s_per_token": 1, "beta1_s": 0,
+  const auto bad_size = test::write_temp("spsim_group_time_test_size.json", R"({"alpha1_s_per_token_sq": 1, "alpha2_s_per_token": 1, "beta1_s": 0,
       "alpha3_bytes_per_token": 1, "beta2_s": 0, "alltoall_gb_per_s": {"3": 10}})");
   CHECK_THROWS_WITH_AS(read_flexsp_profile(bad_size),
                        (bad_size + ": key 'alltoall_gb_per_s': group sizes must be powers of two in 2..65536, got '3'").c_str(),
                        InputError);
-  CHECK_THROWS_AS(read_flexsp_profile(write_temp("neg.json", R"({"alpha1_s_per_token_sq": -1})")), InputError);
+  CHECK_THROWS_AS(read_flexsp_profile(test::write_temp("spsim_group_time_test_neg.json", R"({"alpha1_s_per_token_sq": -1})")), InputError);
   CHECK_THROWS_AS(read_flexsp_profile("/nonexistent/profile.json"), InputError);
 }
 

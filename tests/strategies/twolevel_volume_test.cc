@@ -13,7 +13,7 @@ namespace spsim {
 namespace {
 
 // B = 2 sequences of S = 64, H = 4 query heads, Hkv = 2, D = 8, bf16 (b = 2).
-constexpr double kB = 2, kS = 64, kH = 4, kHkv = 2, kD = 8, kb = 2, kF32 = 4;
+constexpr double kB = 2, kS = 64, kH = 4, kHkv = 2, kD = 8, kb = 2, kF32Bytes = 4;
 
 Workload workload(bool causal, Pass pass) {
   Workload w;
@@ -38,13 +38,13 @@ TEST_CASE("tokenring bytes per rank, full mask") {
     // s >= 1 one partial goes back to its owner: out in the input dtype
     // (B*C*H*D*b) plus lse in fp32 (B*C*H*4).
     const double q_hops = (P - 1) * kB * C * kH * kD * kb;
-    const double partials = (P - 1) * (kB * C * kH * kD * kb + kB * C * kH * kF32);
+    const double partials = (P - 1) * (kB * C * kH * kD * kb + kB * C * kH * kF32Bytes);
     const auto fwd = sent("tokenring", workload(false, Pass::kForward), StrategyOptions{P});
     // Backward adds: Q and dO (B*C*H*D*b each) with lse and delta (B*C*H*4
     // each) one hop per step, and one fp32 partial dQ (B*C*H*D*4) per step
     // s >= 1 straight back to its owner.
-    const double bundle = (P - 1) * kB * C * kH * (2 * kD * kb + 2 * kF32);
-    const double dq_back = (P - 1) * kB * C * kH * kD * kF32;
+    const double bundle = (P - 1) * kB * C * kH * (2 * kD * kb + 2 * kF32Bytes);
+    const double dq_back = (P - 1) * kB * C * kH * kD * kF32Bytes;
     const auto both = sent("tokenring", workload(false, Pass::kForwardBackward), StrategyOptions{P});
     for (std::uint32_t r = 0; r < P; ++r) {
       CAPTURE(P);
@@ -67,9 +67,9 @@ TEST_CASE("tokenring bytes per rank, causal zigzag") {
     for (std::uint32_t r = 0; r < P; ++r) {
       const double partial_rows = kB * C * ((P - 1 - r) + r / 2.0);
       const double q_hops = (P - 1) * kB * C * kH * kD * kb;
-      const double partials = partial_rows * kH * (kD * kb + kF32);
-      const double bundle = (P - 1) * kB * C * kH * (2 * kD * kb + 2 * kF32);
-      const double dq_back = partial_rows * kH * kD * kF32;
+      const double partials = partial_rows * kH * (kD * kb + kF32Bytes);
+      const double bundle = (P - 1) * kB * C * kH * (2 * kD * kb + 2 * kF32Bytes);
+      const double dq_back = partial_rows * kH * kD * kF32Bytes;
       CAPTURE(P);
       CAPTURE(r);
       CHECK(fwd[r] == doctest::Approx(q_hops + partials));
@@ -107,7 +107,7 @@ TEST_CASE("usp bytes per rank for every split of P = 8") {
     // Backward: dO in; K,V again for Pr-1 steps; the fp32 dK,dV accumulators
     // move at each of the Pr steps (when Pr > 1); dQ, dK, dV back in bf16.
     const double bwd_bytes = a2a * kB * C * kH * kD * kb + (Pr - 1) * 2 * ring_block * kb +
-                             (Pr > 1 ? Pr * 2 * ring_block * kF32 : 0) +
+                             (Pr > 1 ? Pr * 2 * ring_block * kF32Bytes : 0) +
                              a2a * kB * C * kD * kb * (kH + 2 * kHkv);
     for (bool causal : {false, true}) {
       const auto fwd = sent("usp", workload(causal, Pass::kForward), {P, Pu, std::nullopt});
@@ -134,7 +134,7 @@ TEST_CASE("usp with Pu = 4 and Pu = 8 on 8 key/value heads") {
     // As above: four all-to-alls forward (q, k, v, out), four backward (dO,
     // dQ, dK, dV), ring K,V both passes and the fp32 dK,dV accumulators.
     const double expected = a2a * kB * C * kD * kb * (2 * H + 2 * Hkv) + a2a * kB * C * kD * kb * (2 * H + 2 * Hkv) +
-                            2 * (Pr - 1) * 2 * ring_block * kb + (Pr > 1 ? Pr * 2 * ring_block * kF32 : 0);
+                            2 * (Pr - 1) * 2 * ring_block * kb + (Pr > 1 ? Pr * 2 * ring_block * kF32Bytes : 0);
     const auto got = sent("usp", w, {8, Pu, std::nullopt});
     for (double g : got) {
       CAPTURE(Pu);
@@ -170,8 +170,8 @@ TEST_CASE("double-ring bytes per rank for every window of P = 8") {
     const double fwd_bytes = (P - 1) * 2 * block * kb;
     // Backward: K,V as forward; fp32 dK,dV accumulators travel each inner
     // step (W*w = P sends, when w > 1) and once per outer step (W sends, when W > 1).
-    const double bwd_bytes = (P - 1) * 2 * block * kb + (w > 1 ? P * 2 * block * kF32 : 0) +
-                             (W > 1 ? W * 2 * block * kF32 : 0);
+    const double bwd_bytes = (P - 1) * 2 * block * kb + (w > 1 ? P * 2 * block * kF32Bytes : 0) +
+                             (W > 1 ? W * 2 * block * kF32Bytes : 0);
     for (bool causal : {false, true}) {
       const auto fwd = sent("double-ring", workload(causal, Pass::kForward), {P, std::nullopt, w});
       const auto both = sent("double-ring", workload(causal, Pass::kForwardBackward), {P, std::nullopt, w});

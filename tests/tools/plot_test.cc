@@ -11,7 +11,6 @@
 namespace spsim::cli {
 namespace {
 
-std::string error_of(auto&& f) { return test::input_error_of(f); }
 
 const char* kSweep =
     "config,seq,nodes,strategy,status,step_time_s,reason\n"
@@ -66,24 +65,24 @@ TEST_CASE("plot: log axes, categorical x, quotes in titles") {
 
 TEST_CASE("plot: what cannot be drawn is refused, naming the column or the lines") {
   const CsvTable t = parse_csv_table(kSweep, "s.csv");
-  CHECK(error_of([&] { line_plot_script(t, options("seqq", "step_time_s"), "s.csv"); }) ==
+  CHECK(test::input_error_of([&] { line_plot_script(t, options("seqq", "step_time_s"), "s.csv"); }) ==
         "--x: no column 'seqq' in s.csv; its columns: config, seq, nodes, strategy, status, step_time_s, reason");
-  CHECK(error_of([&] { line_plot_script(t, options("seq", "step_time_s", "strategy"), "s.csv"); }) ==
+  CHECK(test::input_error_of([&] { line_plot_script(t, options("seq", "step_time_s", "strategy"), "s.csv"); }) ==
         "s.csv: lines 2 and 6: both give seq=8192 for strategy=ring: they differ in nodes; fix it with --where or "
         "draw it with --by");
   PlotOptions reason = options("seq", "reason");
-  CHECK(error_of([&] { line_plot_script(t, reason, "s.csv"); }) == "s.csv: line 2: column reason is not a number: ''");
+  CHECK(test::input_error_of([&] { line_plot_script(t, reason, "s.csv"); }) == "s.csv: line 2: column reason is not a number: ''");
   PlotOptions none = options("seq", "step_time_s");
   none.where = {{"nodes", "3"}};
-  CHECK(error_of([&] { line_plot_script(t, none, "s.csv"); }) ==
+  CHECK(test::input_error_of([&] { line_plot_script(t, none, "s.csv"); }) ==
         "s.csv: no row to draw (0 without metrics, 5 left out by --where)");
   PlotOptions pdf = options("seq", "step_time_s");
   pdf.where = {{"nodes", "2"}};
   pdf.out = "f.pdf";
-  CHECK(error_of([&] { line_plot_script(t, pdf, "s.csv"); }) == "--out: expected a file ending in .svg or .png, got 'f.pdf'");
-  CHECK(error_of([] { parse_plot_filter("nodes", "--where"); }) ==
+  CHECK(test::input_error_of([&] { line_plot_script(t, pdf, "s.csv"); }) == "--out: expected a file ending in .svg or .png, got 'f.pdf'");
+  CHECK(test::input_error_of([] { parse_plot_filter("nodes", "--where"); }) ==
         "--where: expected NAME=VALUE[,NAME=VALUE...], got 'nodes'");
-  CHECK(error_of([] { parse_csv_table("a,b\n1\n", "c.csv"); }) == "c.csv: line 2: 1 fields; the header has 2");
+  CHECK(test::input_error_of([] { parse_csv_table("a,b\n1\n", "c.csv"); }) == "c.csv: line 2: 1 fields; the header has 2");
 }
 
 TEST_CASE("plot --breakdown: compute, exposed communication and idle of each strategy that ran, in ms") {
@@ -98,7 +97,7 @@ TEST_CASE("plot --breakdown: compute, exposed communication and idle of each str
   CHECK(ps.script.find("$b << EOD\n\"ring\" 500 250 125\n\"zigzag\" 750 0 0\nEOD\n") != std::string::npos);
   CHECK(ps.script.find("set title 'step time along the critical path: m S=8 on t'") != std::string::npos);
   CHECK(ps.script.find("rowstacked") != std::string::npos);
-  CHECK(error_of([] { breakdown_plot_script(nlohmann::json::parse(R"({"strategies": [{"strategy": "ring"}]})"),
+  CHECK(test::input_error_of([] { breakdown_plot_script(nlohmann::json::parse(R"({"strategies": [{"strategy": "ring"}]})"),
                                             options("", ""), "r.json"); }) ==
         "r.json: strategy ring: no critical_path.compute_s");
 }

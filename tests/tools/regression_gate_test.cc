@@ -10,7 +10,6 @@
 namespace spsim::cli {
 namespace {
 
-std::string error_of(auto&& f) { return test::input_error_of(f); }
 
 // A `run --json` output with strategies ring (two ranks) and lasp1 (skipped).
 std::string run_json(double ring_step, double peak0 = 3e9) {
@@ -48,7 +47,7 @@ TEST_CASE("gate: measured files and other JSON are not study outputs") {
   CHECK(!read_gate_input("{not json", "x.json"));
   CHECK(!read_gate_input("", "e.json"));
   // spsim's own output, cut: refused, naming the file.
-  CHECK(error_of([] { read_gate_input(R"({"strategies": [{"strategy": "ring"}], "workload": "w", "model": "m",
+  CHECK(test::input_error_of([] { read_gate_input(R"({"strategies": [{"strategy": "ring"}], "workload": "w", "model": "m",
       "layers": 1, "model_layers": 1, "scope": "model", "topology": "t", "network_model": "flow"})", "c.json"); }) ==
         "c.json: not a well-formed spsim output: no key 'step_time_s'");
 }
@@ -99,15 +98,15 @@ TEST_CASE("gate: different studies, configurations or commands are bad input, na
   const GateInput base = *read_gate_input(run_json(2.0), "b");
   GateInput other = base;
   other.records[1].key = "lasp2";
-  CHECK(error_of([&] { compare_gate_inputs(base, "b", other, "c", GateOptions{}); }) ==
+  CHECK(test::input_error_of([&] { compare_gate_inputs(base, "b", other, "c", GateOptions{}); }) ==
         "b and c: have different configurations: only in b: lasp1; only in c: lasp2");
   other = base;
   other.study = "m2";
-  CHECK(error_of([&] { compare_gate_inputs(base, "b", other, "c", GateOptions{}); }).starts_with(
+  CHECK(test::input_error_of([&] { compare_gate_inputs(base, "b", other, "c", GateOptions{}); }).starts_with(
       "b and c: describe different studies"));
   other = base;
   other.kind = "plan";
-  CHECK(error_of([&] { compare_gate_inputs(base, "b", other, "c", GateOptions{}); }) ==
+  CHECK(test::input_error_of([&] { compare_gate_inputs(base, "b", other, "c", GateOptions{}); }) ==
         "b and c: are the outputs of different commands (run, plan)");
 }
 
@@ -139,7 +138,7 @@ TEST_CASE("gate: sweep CSV rows keep their settings and quoted reasons") {
   CHECK(in->records[0].metrics.at("peak_memory_gb") == 40);
   CHECK(in->records[1].status == "error");
   CHECK(in->records[1].reason == "sp: must be in 1..8, \"got\" 16");
-  CHECK(error_of([&] { read_gate_input(csv.substr(0, csv.size() - 1), "s.csv"); }) ==
+  CHECK(test::input_error_of([&] { read_gate_input(csv.substr(0, csv.size() - 1), "s.csv"); }) ==
         "s.csv: line 3: not ended by a newline (a cut file?)");
 }
 
@@ -152,11 +151,11 @@ TEST_CASE("gate: --tolerance and --metrics parse what they document") {
   CHECK(o.per_metric.at("step_time_s") == doctest::Approx(0.005));
   for (const char* bad : {"2", "x%", "-1%", "", "foo=1%", "step_time_s=", "%"}) {
     CAPTURE(bad);
-    CHECK(error_of([&] { parse_gate_tolerance(bad, "--tolerance", o); }).starts_with("--tolerance: "));
+    CHECK(test::input_error_of([&] { parse_gate_tolerance(bad, "--tolerance", o); }).starts_with("--tolerance: "));
   }
   CHECK(parse_gate_metrics("tokens_per_s,step_time_s,tokens_per_s", "--metrics") ==
         std::vector<std::string>{"tokens_per_s", "step_time_s"});
-  CHECK(error_of([] { parse_gate_metrics("step", "--metrics"); }).starts_with("--metrics: unknown metric 'step'"));
+  CHECK(test::input_error_of([] { parse_gate_metrics("step", "--metrics"); }).starts_with("--metrics: unknown metric 'step'"));
 }
 
 }  // namespace

@@ -18,7 +18,6 @@ namespace {
 
 using ojson = nlohmann::ordered_json;
 
-std::string error_of(auto&& f) { return test::input_error_of(f); }
 
 TEST_CASE("sweep: configurations are the axes' product, the last axis fastest") {
   SweepSpec s;
@@ -70,9 +69,9 @@ TEST_CASE("sweep: an axis drops the base keys it replaces; conflicting axes are 
   CHECK(c["layers"] == 1);
   CHECK(c["seqlens"] == ojson::array({100, 200}));
   CHECK(s.config(1)["seqlens"] == ojson::array({300}));
-  CHECK(error_of([&] { s.add_axis(parse_set_axis("seq=1K", "--set"), "--set seq=1K"); }) ==
+  CHECK(test::input_error_of([&] { s.add_axis(parse_set_axis("seq=1K", "--set"), "--set seq=1K"); }) ==
         "--set seq=1K: 'seq' and the axis 'seqlens' replace one another; sweep one of them");
-  CHECK(error_of([&] { s.add_axis(parse_set_axis("seqlens=1", "--set"), "--set seqlens=1"); }) ==
+  CHECK(test::input_error_of([&] { s.add_axis(parse_set_axis("seqlens=1", "--set"), "--set seqlens=1"); }) ==
         "--set seqlens=1: 'seqlens' is already an axis of this sweep; give each setting once");
 }
 
@@ -83,7 +82,7 @@ TEST_CASE("sweep: more configurations than the limit are refused before any runs
   s.add_axis(parse_set_axis("layers=" + values, "--set"), "--set");
   s.add_axis(parse_set_axis("loss-chunks=" + values, "--set"), "--set");  // 10^6: the limit itself
   CHECK(s.size() == kMaxSweepConfigurations);
-  CHECK(error_of([&] { s.add_axis(parse_set_axis("nodes=1,2", "--set"), "--set nodes"); }) ==
+  CHECK(test::input_error_of([&] { s.add_axis(parse_set_axis("nodes=1,2", "--set"), "--set nodes"); }) ==
         "--set nodes: the sweep would have more than 1000000 configurations");
 }
 
@@ -104,7 +103,7 @@ TEST_CASE("sweep: each row is the same study spsim run makes of its configuratio
     if (direct.strategy == "lasp1") {
       // lasp1 runs linear attention: the default model has softmax layers. spsim run refuses it; a sweep's row
       // says why.
-      const std::string refused = error_of([&] { run_study(direct); });
+      const std::string refused = test::input_error_of([&] { run_study(direct); });
       REQUIRE(refused.starts_with("--strategy lasp1: "));
       StudyConfig c = study_config_from_json(s.config(i).dump(), "c");
       c.keep_refusals = true;
@@ -175,11 +174,11 @@ TEST_CASE("sweep --command stream: each row is the same study spsim stream makes
   row["src-len"] = ojson::array({9, 12});
   CHECK(sweep_csv_line(row, {"config", "src-len"}) == "0,\"9,12\"\n");
   // A run setting in a stream sweep, and a stream setting in a run sweep, are refused.
-  CHECK(error_of([] { (void)parse_set_axis("seq=4K", "--set", "stream"); }).starts_with(
+  CHECK(test::input_error_of([] { (void)parse_set_axis("seq=4K", "--set", "stream"); }).starts_with(
       "--set: 'seq' is not a setting a sweep can vary; expected one of spsim stream's"));
-  CHECK(error_of([] { (void)parse_set_axis("policy=reta", "--set"); }).ends_with(
+  CHECK(test::input_error_of([] { (void)parse_set_axis("policy=reta", "--set"); }).ends_with(
       "(it is spsim stream's: give --command stream)"));
-  CHECK(error_of([] { (void)parse_sweep_file(R"({"command": "stream"})", "f.json", "run"); }) ==
+  CHECK(test::input_error_of([] { (void)parse_sweep_file(R"({"command": "stream"})", "f.json", "run"); }) ==
         "f.json: key 'command': is \"stream\", but --command is run");
   CHECK(parse_sweep_file(R"({"command": "stream", "grid": {"k": [2, 3]}})", "f.json").command == "stream");
 }
@@ -212,26 +211,26 @@ TEST_CASE("sweep --merge: shards join in configuration order; missing, doubled o
   for (std::size_t i = 0; i < 4; ++i) CHECK(m.rows[i]["config"] == i);
   CHECK(m.configurations == 4);
 
-  CHECK(error_of([] { merge_sweep_shards({{"a", shard_text(1, 2, 4)}}); }) == "--merge: shard 2/2 is missing");
-  CHECK(error_of([] { merge_sweep_shards({{"a", shard_text(1, 2, 4)}, {"b", shard_text(1, 2, 4)}}); }) ==
+  CHECK(test::input_error_of([] { merge_sweep_shards({{"a", shard_text(1, 2, 4)}}); }) == "--merge: shard 2/2 is missing");
+  CHECK(test::input_error_of([] { merge_sweep_shards({{"a", shard_text(1, 2, 4)}, {"b", shard_text(1, 2, 4)}}); }) ==
         "b: line 1: shard 1/2 is given twice");
-  CHECK(error_of([] {
+  CHECK(test::input_error_of([] {
           merge_sweep_shards({{"a", shard_text(1, 2, 4)}, {"b", shard_text(2, 2, 4, "seq=1K,2K,3K,5K")}});
         }) == "b: line 1: is a shard of another sweep than a's");
   // A shard cut short: its last row gone.
   std::string cut = shard_text(2, 2, 4);
   cut.erase(cut.rfind('{'));
-  CHECK(error_of([&] { merge_sweep_shards({{"a", shard_text(1, 2, 4)}, {"b", cut}}); }) ==
+  CHECK(test::input_error_of([&] { merge_sweep_shards({{"a", shard_text(1, 2, 4)}, {"b", cut}}); }) ==
         "--merge: configuration 3 has no row (a shard cut short?)");
   // A row of another shard's configuration.
   std::string foreign = shard_text(1, 2, 4);
   foreign += shard_text(2, 2, 4).substr(shard_text(2, 2, 4).find('\n') + 1);
-  CHECK(error_of([&] { merge_sweep_shards({{"a", foreign}, {"b", shard_text(2, 2, 4)}}); }) ==
+  CHECK(test::input_error_of([&] { merge_sweep_shards({{"a", foreign}, {"b", shard_text(2, 2, 4)}}); }) ==
         "a: line 4: configuration 1 is not one of shard 1/2's");
   // The whole sweep (not a shard) is not merge input.
   SweepSpec whole;
   whole.add_axis(parse_set_axis("seq=1K", "--set"), "--set");
-  CHECK(error_of([&] { merge_sweep_shards({{"w", sweep_jsonl_header(whole, SweepShard{})}}); }) ==
+  CHECK(test::input_error_of([&] { merge_sweep_shards({{"w", sweep_jsonl_header(whole, SweepShard{})}}); }) ==
         "w: line 1: has no 'shard': not the output of sweep --shard");
 }
 
@@ -240,7 +239,7 @@ TEST_CASE("sweep --shard: K/N with 1 <= K <= N") {
   CHECK(parse_sweep_shard("3/8", "--shard").n == 8);
   for (const char* bad : {"0/2", "3/2", "1/0", "1-2", "1/", "/2", "a/b", "1/2/3"}) {
     CAPTURE(bad);
-    CHECK(error_of([&] { parse_sweep_shard(bad, "--shard"); }).starts_with("--shard: expected K/N"));
+    CHECK(test::input_error_of([&] { parse_sweep_shard(bad, "--shard"); }).starts_with("--shard: expected K/N"));
   }
 }
 

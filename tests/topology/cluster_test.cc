@@ -7,6 +7,7 @@
 #include "program/input_error.h"
 #include "tests/topology/route_helpers.h"
 #include "topology/cluster.h"
+#include "topology/hardware_facts.h"
 #include "topology/node_preset.h"
 
 namespace spsim {
@@ -17,7 +18,8 @@ using testing::route_vertices;
 using testing::vertex_named;
 using V = std::vector<std::string>;
 using K = std::vector<LinkKind>;
-constexpr double kGB = 1e9, kUs = 1e-6;
+using hw::kGB;
+using hw::kUs;
 
 TEST_CASE("h100-sxm8 x 2: same rail GPU -> PCIe switch -> NIC -> leaf -> NIC -> PCIe switch -> GPU") {
   const Topology t = make_preset_topology("h100-sxm8", 2);

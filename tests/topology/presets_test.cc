@@ -11,6 +11,7 @@
 #include "program/input_error.h"
 #include "tests/topology/route_helpers.h"
 #include "topology/cluster.h"
+#include "topology/hardware_facts.h"
 #include "topology/node_preset.h"
 
 namespace spsim {
@@ -20,7 +21,8 @@ using testing::route_kinds;
 using testing::route_vertices;
 using V = std::vector<std::string>;
 using K = std::vector<LinkKind>;
-constexpr double kGB = 1e9, kUs = 1e-6;
+using hw::kGB;
+using hw::kUs;
 
 // hardware.md, DGX-1 V100 hybrid cube-mesh.
 const std::vector<std::pair<DeviceId, DeviceId>> kDoubleNvlink{{0, 3}, {0, 4}, {1, 2}, {1, 5},

@@ -5,6 +5,7 @@
 #include "program/input_error.h"
 #include "tests/topology/route_helpers.h"
 #include "topology/cluster.h"
+#include "topology/hardware_facts.h"
 #include "topology/topology_builder.h"
 
 namespace spsim {
@@ -12,7 +13,8 @@ namespace {
 
 using testing::route_vertices;
 using V = std::vector<std::string>;
-constexpr double kGB = 1e9, kUs = 1e-6;
+using hw::kGB;
+using hw::kUs;
 
 TEST_CASE("routing: among equally short paths the widest wins") {
   TopologyBuilder b("two-switches");

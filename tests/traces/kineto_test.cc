@@ -18,13 +18,10 @@
 #include <tuple>
 
 #include "program/input_error.h"
+#include "tests/support/test_files.h"
 
 namespace spsim {
 namespace {
-
-std::string data_file(const std::string& name) {
-  return std::string(SPSIM_SOURCE_DIR) + "/../shared/reference/data/kineto/" + name;
-}
 
 std::size_t count_kind(const KinetoTrace& t, KernelClass kind) {
   return static_cast<std::size_t>(
@@ -81,14 +78,8 @@ std::string gzip(const std::string& text) {
   return out;
 }
 
-std::string write_temp(const std::string& name, const std::string& bytes) {
-  const auto path = std::filesystem::temp_directory_path() / ("spsim_kineto_test_" + name);
-  std::ofstream(path, std::ios::binary) << bytes;
-  return path.string();
-}
-
 TEST_CASE("kineto: the A100 rank-0 trace (NCCL metadata on the kernels, distributedInfo)") {
-  const KinetoTrace t = read_kineto_trace(data_file("a100_2rank_nccl_rank0.json.gz"));
+  const KinetoTrace t = read_kineto_trace(test::reference_data("kineto/a100_2rank_nccl_rank0.json.gz"));
   // 40573 events: 2700 kernel + 960 gpu_memcpy + 114 gpu_memset GPU events;
   // 14346 cpu_op; 8740 cuda_runtime; flows, annotations, metadata skipped.
   REQUIRE(t.kernels.size() == 2700 + 960 + 114);
@@ -174,7 +165,7 @@ TEST_CASE("kineto: the A100 rank-0 trace (NCCL metadata on the kernels, distribu
 }
 
 TEST_CASE("kineto: the H100 trace's flash-attention and GEMM shapes") {
-  const KinetoTrace t = read_kineto_trace(data_file("h100_1gpu_flash_fwd_qwen0.5b.json.gz"));
+  const KinetoTrace t = read_kineto_trace(test::reference_data("kineto/h100_1gpu_flash_fwd_qwen0.5b.json.gz"));
   // 1465 kernel + 1 gpu_memcpy + 241 gpu_memset; 4186 cpu_op; no distributedInfo.
   REQUIRE(t.kernels.size() == 1465 + 1 + 241);
   CHECK(t.cpu_ops == 4186);
@@ -448,18 +439,18 @@ TEST_CASE("kineto: events are sorted; unknown top-level keys and other events ar
 TEST_CASE("kineto: a gzipped trace is recognized by its bytes, not its name") {
   const std::string text = trace_json(kernel("ncclDevKernel_AllGather_RING_LL(x)", 1, 1));
   const std::string gz = gzip(text);
-  const auto plain = read_kineto_trace(write_temp("plain.json", text));
-  const auto zipped = read_kineto_trace(write_temp("zipped.json", gz));  // no .gz suffix
+  const auto plain = read_kineto_trace(test::write_temp("spsim_kineto_test_plain.json", text));
+  const auto zipped = read_kineto_trace(test::write_temp("spsim_kineto_test_zipped.json", gz));  // no .gz suffix
   REQUIRE(zipped.kernels.size() == 1);
   CHECK(zipped.kernels[0].name == plain.kernels[0].name);
   CHECK(inflate_gzip(gz + gz, "two.gz") == text + text);  // concatenated members, as gunzip
 
-  const std::string cut = write_temp("truncated.json.gz", gz.substr(0, gz.size() / 2));
+  const std::string cut = test::write_temp("spsim_kineto_test_truncated.json.gz", gz.substr(0, gz.size() / 2));
   CHECK_THROWS_WITH_AS(read_kineto_trace(cut), doctest::Contains("ends early"), InputError);
   std::string corrupt = gz;
   corrupt[corrupt.size() / 2] = static_cast<char>(corrupt[corrupt.size() / 2] ^ 0x5a);
   corrupt[corrupt.size() / 2 + 1] = static_cast<char>(corrupt[corrupt.size() / 2 + 1] ^ 0x5a);
-  CHECK_THROWS_AS(read_kineto_trace(write_temp("corrupt.json.gz", corrupt)), InputError);
+  CHECK_THROWS_AS(read_kineto_trace(test::write_temp("spsim_kineto_test_corrupt.json.gz", corrupt)), InputError);
   // The output limit is checked while inflating (kMaxInputFileBytes for files).
   const std::string spaces(3 << 20, ' ');
   CHECK_THROWS_WITH_AS(inflate_gzip(gzip(spaces), "bomb.gz", std::size_t{1} << 20),

@@ -10,13 +10,10 @@
 #include <string>
 
 #include "program/input_error.h"
+#include "tests/support/test_files.h"
 
 namespace spsim {
 namespace {
-
-std::string data_file(const std::string& name) {
-  return std::string(SPSIM_SOURCE_DIR) + "/../shared/reference/data/nccl-tests/" + name;
-}
 
 // The mean busbw of a run's rows: nccl-tests' "# Avg bus bandwidth" is the
 // mean over every out-of-place and in-place row, so a reader that drops or
@@ -28,7 +25,7 @@ double mean_busbw(const NcclTestRun& r) {
 }
 
 TEST_CASE("nccl-tests: the H100 node's five tests, newer format") {
-  const auto runs = read_nccl_tests(data_file("h100_1node8gpu_5collectives_xxrjun_N1_G8.txt"));
+  const auto runs = read_nccl_tests(test::reference_data("nccl-tests/h100_1node8gpu_5collectives_xxrjun_N1_G8.txt"));
   // Five "Collective test starting" blocks, each 10 sizes (32 MiB .. 16 GiB,
   // factor 2) x out-of-place + in-place, 8 "Rank" lines each.
   REQUIRE(runs.size() == 5);
@@ -66,7 +63,7 @@ TEST_CASE("nccl-tests: the H100 node's five tests, newer format") {
 }
 
 TEST_CASE("nccl-tests: the old format (no root, an error column, SHARP lines) names its test by its bus factor") {
-  const auto runs = read_nccl_tests(data_file("a100_2node16gpu_ib_sharp_abci_allreduce_oldformat.txt"));
+  const auto runs = read_nccl_tests(test::reference_data("nccl-tests/a100_2node16gpu_ib_sharp_abci_allreduce_oldformat.txt"));
   // One table: 8 B .. 2 GiB in factors of 2 = 29 sizes, 16 "Rank N Pid" lines.
   REQUIRE(runs.size() == 1);
   const auto& r = runs[0];
@@ -86,7 +83,7 @@ TEST_CASE("nccl-tests: the old format (no root, an error column, SHARP lines) na
 }
 
 TEST_CASE("nccl-tests: NCCL_DEBUG=INFO lines interleaved with the table are skipped") {
-  const auto runs = read_nccl_tests(data_file("a100pcie_2node_ib_1gpupernode_sendrecv_thomaslie210.txt"));
+  const auto runs = read_nccl_tests(test::reference_data("nccl-tests/a100pcie_2node_ib_1gpupernode_sendrecv_thomaslie210.txt"));
   // 15 linear steps of 524288000 B from 1 GiB; 152 "NCCL INFO" lines around them.
   REQUIRE(runs.size() == 1);
   CHECK(runs[0].test == "sendrecv");
@@ -99,7 +96,7 @@ TEST_CASE("nccl-tests: NCCL_DEBUG=INFO lines interleaved with the table are skip
 }
 
 TEST_CASE("nccl-tests: two nodes, alltoall then sendrecv") {
-  const auto runs = read_nccl_tests(data_file("h100_2node16gpu_alltoall_sendrecv_xxrjun_pairwise_N2_G8.txt"));
+  const auto runs = read_nccl_tests(test::reference_data("nccl-tests/h100_2node16gpu_alltoall_sendrecv_xxrjun_pairwise_N2_G8.txt"));
   REQUIRE(runs.size() == 2);
   CHECK(runs[0].test == "alltoall");
   CHECK(runs[1].test == "sendrecv");
