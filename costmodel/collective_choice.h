@@ -45,6 +45,13 @@ struct CollectiveGroupShape {
   std::uint32_t nodes = 1;        // distinct machines the members are on
   bool hccs_full_mesh = false;    // one node, every pair joined by a single HCCS link
   bool hccl = false;              // Ascend devices: HCCL's rules, else NCCL's
+  // Members per node when the group is node-major with the same count on
+  // every node (node m's members are m·per_node .. m·per_node + per_node − 1);
+  // 0 otherwise. What rail rings need (rail_rings.h).
+  std::uint32_t per_node = 0;
+  // The fewest distinct NICs the members of one node have (Topology::nic_of;
+  // at least 1): the rails rail rings spread a node's traffic over.
+  std::uint32_t rails = 1;
 };
 
 // The rule above, on a described group.
@@ -53,7 +60,8 @@ CollectiveAlgorithm choose_collective_algorithm(CollectiveKind kind, const Colle
 
 // The shape of `members` (devices, group order) in `topology`: nodes from
 // Topology::node_of, hccs_full_mesh from single-link HCCS routes between
-// every pair, hccl when every member's device_type starts with "ascend".
+// every pair, hccl when every member's device_type starts with "ascend",
+// per_node and rails from the members' nodes and NICs.
 // (collective_choice_topology.cc)
 CollectiveGroupShape collective_group_shape(std::span<const DeviceId> members, const Topology& topology);
 

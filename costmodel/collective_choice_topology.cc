@@ -1,5 +1,7 @@
 // The topology-reading half of collective_choice.h, in its own file so the
 // pure rule links without topology/.
+#include <algorithm>
+#include <optional>
 #include <set>
 
 #include "costmodel/collective_choice.h"
@@ -16,6 +18,24 @@ CollectiveGroupShape collective_group_shape(std::span<const DeviceId> members, c
     if (!topology.device_type(d).starts_with("ascend")) g.hccl = false;
   }
   g.nodes = static_cast<std::uint32_t>(nodes.size());
+  // Node-major runs of equal length, and the distinct NICs of each run.
+  if (!members.empty() && members.size() % g.nodes == 0) {
+    const auto per = static_cast<std::uint32_t>(members.size() / g.nodes);
+    bool node_major = true;
+    std::uint32_t rails = per;
+    for (std::size_t start = 0; node_major && start < members.size(); start += per) {
+      std::set<std::optional<VertexId>> nics;
+      for (std::size_t i = start; i < start + per; ++i) {
+        node_major = node_major && topology.node_of(members[i]) == topology.node_of(members[start]);
+        nics.insert(topology.nic_of(members[i]));
+      }
+      rails = std::min(rails, static_cast<std::uint32_t>(nics.size()));
+    }
+    if (node_major) {
+      g.per_node = per;
+      g.rails = std::max(1u, rails);
+    }
+  }
   g.hccs_full_mesh = g.nodes == 1 && members.size() > 1;
   for (std::size_t i = 0; g.hccs_full_mesh && i < members.size(); ++i) {
     for (std::size_t j = 0; j < members.size(); ++j) {

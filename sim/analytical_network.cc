@@ -6,6 +6,7 @@
 #include "costmodel/collective_choice.h"
 #include "costmodel/collective_closed_form.h"
 #include "costmodel/collective_flows.h"
+#include "costmodel/rail_rings.h"
 #include "costmodel/link_model.h"
 
 namespace spsim {
@@ -52,22 +53,42 @@ void AnalyticalNetwork::start_collective(std::uint64_t tag, CollectiveKind kind,
                                          std::span<const DeviceId> members, double bytes_per_member,
                                          std::uint32_t root, double now) {
   const auto n = static_cast<std::uint32_t>(members.size());
-  const CollectiveAlgorithm algo = choose_collective_algorithm(kind, members, topo_, bytes_per_member);
-  const auto phases = collective_flows(kind, algo, n, bytes_per_member, root);
-  // alpha and beta of the slowest pair the algorithm uses.
+  const CollectiveGroupShape shape = collective_group_shape(members, topo_);
+  const CollectiveAlgorithm algo = choose_collective_algorithm(kind, shape, bytes_per_member);
+  const bool rails = uses_rail_rings(kind, algo, shape);
+  const auto phases = rails ? rail_ring_flows(kind, n, shape.per_node, bytes_per_member, root)
+                            : collective_flows(kind, algo, n, bytes_per_member, root);
+  // alpha and beta of the slowest pair the algorithm uses; for rail rings
+  // also the slowest in-node and cross-node pairs apart.
   double alpha = 0, beta = std::numeric_limits<double>::infinity();
-  std::optional<LinkId> bottleneck;
+  double beta_in = beta, beta_across = beta;
+  std::optional<LinkId> bottleneck, bottleneck_in, bottleneck_across;
   for (const FlowPhase& ph : phases)
     for (const Flow& f : ph.flows) {
       const RouteCost& rc = coll_routes_.get(members[f.src], members[f.dst]);
       alpha = std::max(alpha, rc.ab.alpha_s);
+      const bool across = topo_.node_of(members[f.src]) != topo_.node_of(members[f.dst]);
+      double& b = across ? beta_across : beta_in;
+      if (rc.ab.beta_bytes_per_s < b) {
+        b = rc.ab.beta_bytes_per_s;
+        (across ? bottleneck_across : bottleneck_in) = rc.bottleneck;
+      }
       if (rc.ab.beta_bytes_per_s < beta) {
         beta = rc.ab.beta_bytes_per_s;
         bottleneck = rc.bottleneck;
       }
     }
-  const double seconds =
-      phases.empty() ? 0.0 : collective_seconds(kind, algo, n, bytes_per_member, alpha, beta);
+  if (rails) {
+    // Rail rings (rail_rings.h): of a ring step's s bytes per member, a
+    // member's in-node hop carries (g−1)/g·s and each rail s/rails; the
+    // slower of the two sets the step, so the ring row runs at
+    //   beta = 1 / max((g−1)/(g·beta_in), 1/(rails·beta_across)).
+    const double g = shape.per_node;
+    const double in_s = (g - 1) / (g * beta_in), across_s = 1 / (shape.rails * beta_across);
+    beta = 1 / std::max(in_s, across_s);
+    bottleneck = in_s > across_s ? bottleneck_in : bottleneck_across;
+  }
+  const double seconds = phases.empty() ? 0.0 : collective_seconds(kind, algo, n, bytes_per_member, alpha, beta);
   const double end = now + seconds;
   for (const FlowPhase& ph : phases)
     for (const Flow& f : ph.flows) account(members[f.src], members[f.dst], f.bytes, now, end);

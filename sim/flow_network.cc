@@ -6,6 +6,7 @@
 
 #include "costmodel/collective_choice.h"
 #include "costmodel/collective_flows.h"
+#include "costmodel/rail_rings.h"
 #include "costmodel/link_model.h"
 
 namespace spsim {
@@ -113,8 +114,12 @@ void FlowNetwork::start_collective(std::uint64_t tag, CollectiveKind kind, std::
   now_ = now;
   const std::uint32_t j = new_job(tag, now);
   const auto n = static_cast<std::uint32_t>(members.size());
-  const CollectiveAlgorithm algo = choose_collective_algorithm(kind, members, topo_, bytes_per_member);
-  for (const FlowPhase& ph : collective_flows(kind, algo, n, bytes_per_member, root)) {
+  const CollectiveGroupShape shape = collective_group_shape(members, topo_);
+  const CollectiveAlgorithm algo = choose_collective_algorithm(kind, shape, bytes_per_member);
+  const auto phases = uses_rail_rings(kind, algo, shape)
+                          ? rail_ring_flows(kind, n, shape.per_node, bytes_per_member, root)
+                          : collective_flows(kind, algo, n, bytes_per_member, root);
+  for (const FlowPhase& ph : phases) {
     auto& out = jobs_[j].phases.emplace_back();
     for (const Flow& fl : ph.flows) out.emplace_back(members[fl.src], members[fl.dst], fl.bytes);
   }

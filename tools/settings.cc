@@ -98,8 +98,8 @@ constexpr SettingSpec kSpecs[] = {
      .help = "ZeRO stage of weights, gradients and optimizer states (run: over the SP ranks; plan: over all devices)",
      .min = 0, .max = 3, .commands = "run,plan,sweep"},
     {.name = "exact-depth", .kind = K::kFlag,
-     .help = "simulate every layer (default: 4 and 5 layers are simulated and, once the step's steady state holds, "
-             "the other layers replicated from it, exactly; docs/simulator.md)",
+     .help = "simulate every layer (default: k and k + 2 layers, k = 6 or 7, are simulated and, once the step's "
+             "steady state holds, the other layers replicated from it, exactly; docs/simulator.md)",
      .commands = "run,sweep"},
     {.name = "device-profile", .kind = K::kPath, .help = "device profile JSON (e.g. calibrated) for the devices",
      .commands = "run,stream,sweep", .replaces = "device"},

@@ -17,6 +17,7 @@ struct NvswitchNodeSpec {
   const char* nvlink_source;
   double pcie_bytes_per_s;
   const char* pcie_source;
+  std::uint32_t nics_per_pcie_switch = 2;  // 2: one NIC per GPU (DGX); 1: one per GPU pair
 };
 
 // 8 GPUs on one NVSwitch fabric, modelled as ONE switch vertex with one link
@@ -25,6 +26,7 @@ struct NvswitchNodeSpec {
 // even) share a PCIe switch, which also carries NICs i and i+1 in clusters:
 // DGX A100/H100 have 8 compute NICs, one per GPU (hardware.md); the PCIe
 // switch layout (4 switches x 2 GPUs + 2 NICs) is (?) not in hardware.md.
+// Nodes with 4 NICs (ABCI's) put one NIC on each switch, shared by its pair.
 std::vector<NicAttachment> add_nvswitch_node(TopologyBuilder& b, std::uint32_t node, const NvswitchNodeSpec& s) {
   const DeviceId first = b.num_devices();
   std::array<VertexId, 8> gpu{};
@@ -37,8 +39,12 @@ std::vector<NicAttachment> add_nvswitch_node(TopologyBuilder& b, std::uint32_t n
     const VertexId sw = b.add_vertex(VertexKind::kPcieSwitch, node_vertex_name(node, "pcie" + std::to_string(p)), node);
     for (std::uint32_t i = 2 * p; i < 2 * p + 2; ++i) {
       b.add_link(gpu[i], sw, s.pcie_bytes_per_s, kPcieHopLatency, LinkKind::kPcie, s.pcie_source);
-      nics.push_back(NicAttachment{sw, s.pcie_bytes_per_s, kPcieHopLatency, LinkKind::kPcie, s.pcie_source, {first + i}});
+      if (s.nics_per_pcie_switch == 2)
+        nics.push_back(NicAttachment{sw, s.pcie_bytes_per_s, kPcieHopLatency, LinkKind::kPcie, s.pcie_source, {first + i}});
     }
+    if (s.nics_per_pcie_switch == 1)
+      nics.push_back(NicAttachment{sw, s.pcie_bytes_per_s, kPcieHopLatency, LinkKind::kPcie, s.pcie_source,
+                                   {first + 2 * p, first + 2 * p + 1}});
   }
   return nics;
 }
@@ -71,6 +77,12 @@ constexpr NvswitchNodeSpec kA100{
     kPcieGen4x16Bw, kPcieGen4Source};
 constexpr NvswitchNodeSpec kA100_40{"a100-sxm4-40gb", kA100.nvlink_bytes_per_s, kA100.nvlink_source,
                                     kA100.pcie_bytes_per_s, kA100.pcie_source};
+// ABCI Compute Node (A): 8 x A100 SXM4 40GB on NVLink + NVSwitch, 4 x HDR
+// 200 Gb/s (aistabci/abci-docs en/docs/system-overview.md, "Compute Node (A)":
+// "InfiniBand HDR (200 Gbps) | 4"); which PCIe switch each NIC sits on is
+// (?) not documented there: one per GPU pair, as the DGX pairs its GPUs.
+constexpr NvswitchNodeSpec kAbciA{"a100-sxm4-40gb", kA100.nvlink_bytes_per_s, kA100.nvlink_source,
+                                  kA100.pcie_bytes_per_s, kA100.pcie_source, 1};
 
 // DGX-1 V100 hybrid cube-mesh, exactly as hardware.md lists it (from
 // `nvidia-smi topo -m` of real machines): pairs joined by two NVLinks carry
@@ -118,6 +130,9 @@ constexpr NetworkPort kNdr{"InfiniBand NDR 400 Gb/s", kIbNdrBw,
 constexpr NetworkPort kHdr{"InfiniBand HDR 200 Gb/s", kIbHdrBw,
                            "hardware.md networks: HDR 200 Gb/s = 25 GB/s per direction; DGX A100: 8 compute NICs, one "
                            "per GPU"};
+constexpr NetworkPort kHdrAbci{"InfiniBand HDR 200 Gb/s", kIbHdrBw,
+                               "hardware.md networks: HDR 200 Gb/s = 25 GB/s per direction; ABCI Compute Node (A): 4 "
+                               "HDR ports (aistabci/abci-docs en/docs/system-overview.md)"};
 constexpr NetworkPort kEdr{"InfiniBand EDR 100 Gb/s", kIbEdrBw,
                            "hardware.md networks + DGX-1: EDR 100 Gb/s = 12.5 GB/s per direction; 4 NICs, one per PCIe "
                            "switch"};
@@ -129,6 +144,8 @@ const NodePreset kNvidiaPresets[] = {
      [](TopologyBuilder& b, std::uint32_t n) { return add_nvswitch_node(b, n, kA100); }},
     {"a100-40gb-sxm8", "DGX A100 40GB: as a100-sxm8 with 40 GB GPUs", 8, kHdr,
      [](TopologyBuilder& b, std::uint32_t n) { return add_nvswitch_node(b, n, kA100_40); }},
+    {"abci-a100", "ABCI Compute Node (A): 8 x A100 SXM4 40GB on NVSwitch, 4 x HDR 200 Gb/s (one per GPU pair)", 8,
+     kHdrAbci, [](TopologyBuilder& b, std::uint32_t n) { return add_nvswitch_node(b, n, kAbciA); }},
     {"dgx1-v100", "DGX-1: 8 x V100 SXM2, NVLink2 hybrid cube-mesh, PCIe Gen3 + QPI fallback, 4 x EDR 100 Gb/s", 8,
      kEdr, add_dgx1_node},
 };

@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <map>
 
 #include "costmodel/collective_closed_form.h"
@@ -321,6 +322,36 @@ TEST_CASE("all-gather: ring on an NVSwitch node, direct on the HCCS mesh") {
     CHECK(run(p, topo, costs, "analytical").makespan_s == doctest::Approx(direct).epsilon(1e-12));
     CHECK(run(p, topo, costs, "flow").makespan_s == doctest::Approx(direct).epsilon(1e-9));
   }
+}
+
+TEST_CASE("all-gather across nodes: NCCL's rail rings use every NIC (regression: one NIC pair)") {
+  // abci-a100 x 2 nodes: 16 members, 8 per node, 4 NICs per node (one per GPU
+  // pair). Rail rings (costmodel/rail_rings.h): 8 rings of B/8; per ring step
+  // a member's in-node hop carries 7/8 of its B and each NIC 1/4 of a node's
+  // crossing B (two rings leave through it), so the step runs at
+  //   beta = 1 / max(7/(8 beta_in), 1/(4 beta_across))
+  // and the all-gather takes 15 (alpha + B / beta), alpha the slowest route's.
+  // A single ring would cross on one NIC pair: 15 (alpha + B / beta_across).
+  const double B = 64 * 1024 * 1024.0;
+  const LinkModel links;
+  const Program p = all_gather(16, 65536);
+  const FakeCosts costs(p, {});
+  const Topology topo = make_preset_topology("abci-a100", 2);
+  const AlphaBeta in = links.route(topo, 0, 1), across = links.route(topo, 7, 8);
+  const double beta = 1 / std::max(7 / (8 * in.beta_bytes_per_s), 1 / (4 * across.beta_bytes_per_s));
+  const double alpha = std::max(in.alpha_s, across.alpha_s);
+  const double rails = 15 * (alpha + B / beta);
+  CHECK(run(p, topo, costs, "analytical").makespan_s == doctest::Approx(rails).epsilon(1e-12));
+  // The flow model shares each NIC's PCIe link between the two rings that
+  // leave through it, the bottleneck here (PCIe below HDR), and applies
+  // PCIe's duplex factor (the link carries both directions at once), which
+  // the closed form leaves out: between the two.
+  const double flow = run(p, topo, costs, "flow").makespan_s;
+  const double duplex = links.params(LinkKind::kPcie).duplex_factor;
+  CHECK(duplex < 1);
+  CHECK(flow >= rails * (1 - 1e-9));
+  CHECK(flow <= rails / duplex * (1 + 1e-9));
+  CHECK(flow < 0.5 * 15 * (alpha + B / across.beta_bytes_per_s));  // a single rail: 4x the crossing bytes
 }
 
 TEST_CASE("a message between DGX-1 GPUs without NVLink crosses PCIe and QPI") {
