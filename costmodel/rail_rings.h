@@ -4,8 +4,13 @@
 // NIC of a node at once instead of one NIC pair.
 //
 // NCCL splits a collective's data over its channels and builds one ring per
-// channel (nccl src/graph/rings.cc, search.cc: on multi-NIC nodes each
-// channel's ring enters and leaves a node through a different NIC). spsim
+// channel; across nodes its ring search (nccl src/graph/search.cc,
+// ncclTopoCompute / ncclTopoSearchRec) starts each channel's ring at a NET
+// (NIC) and moves on to the next NIC for the next channel, and
+// NCCL_CROSS_NIC (default 2) decides whether a ring may leave a node through
+// another NIC than it entered by. (?) The per-channel NIC order was read from
+// the search's structure, not checked against an NCCL_DEBUG=INFO ring dump of
+// a multi-NIC cluster. spsim
 // models that with g rings over a group of N nodes x g members each, in
 // node-major order (member m·g + j is node m's j-th member):
 //   ring c (c = 0..g−1) visits, in every node m, members
@@ -27,10 +32,11 @@
 // a ring leaves on its member c−1's NIC and enters on member c's, which loads
 // every NIC the same, the effect that sets the time.
 //
-// The closed form (analytical network): the single-ring row of
-// collective_closed_form.h with B / rails, rails being the distinct NICs of a
-// node's members (CollectiveGroupShape::rails): each rail carries 1/rails of
-// the inter-node volume.
+// The closed form (analytical network): per ring step of s bytes per member,
+// a member's in-node hop carries (g−1)/g·s and each of a node's rails
+// (CollectiveGroupShape::rails: its distinct NICs) s/rails, so the
+// single-ring row of collective_closed_form.h runs at
+//   beta = 1 / max((g−1)/(g·beta_in), 1/(rails·beta_across)).
 
 #include <cstdint>
 #include <vector>
