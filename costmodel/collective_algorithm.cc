@@ -7,13 +7,14 @@ std::string_view collective_algorithm_name(CollectiveAlgorithm a) {
     case CollectiveAlgorithm::kRing: return "ring";
     case CollectiveAlgorithm::kDirect: return "direct";
     case CollectiveAlgorithm::kHalvingDoubling: return "halving_doubling";
+    case CollectiveAlgorithm::kNvls: return "nvls";
   }
   return "?";
 }
 
 std::optional<CollectiveAlgorithm> parse_collective_algorithm(std::string_view s) {
   for (CollectiveAlgorithm a : {CollectiveAlgorithm::kRing, CollectiveAlgorithm::kDirect,
-                                CollectiveAlgorithm::kHalvingDoubling})
+                                CollectiveAlgorithm::kHalvingDoubling, CollectiveAlgorithm::kNvls})
     if (collective_algorithm_name(a) == s) return a;
   return std::nullopt;
 }

@@ -12,6 +12,10 @@
 //                    of two: for other n it runs as kRing (see
 //                    effective_collective_algorithm), as HCCL falls back to
 //                    ring when the member count is not a power of two.
+//   kNvls            NVLink SHARP all-reduce (NVSwitch gen3+: H100, H200,
+//                    B200 nodes): the switch reduces what the GPUs read and
+//                    multicasts what they write (costmodel/nvls.h). All-reduce
+//                    only; any other kind runs as kRing.
 
 #include <cstdint>
 #include <optional>
@@ -19,9 +23,9 @@
 
 namespace spsim {
 
-enum class CollectiveAlgorithm : std::uint8_t { kRing, kDirect, kHalvingDoubling };
+enum class CollectiveAlgorithm : std::uint8_t { kRing, kDirect, kHalvingDoubling, kNvls };
 
-// "ring", "direct", "halving_doubling".
+// "ring", "direct", "halving_doubling", "nvls".
 std::string_view collective_algorithm_name(CollectiveAlgorithm a);
 // Parses the names above; nullopt otherwise.
 std::optional<CollectiveAlgorithm> parse_collective_algorithm(std::string_view s);

@@ -8,6 +8,11 @@
 //     peer at once; HCCL's in-server Mesh does the same (its phased
 //     "pairwise" variant is opt-in, HCCL_ALGO).
 //  3. All members on one node:
+//     - AllReduce on an NVSwitch that reduces in the switch (every pair joined
+//       through one switch vertex by NVLink, every device Hopper or later):
+//       kNvls, NVLink SHARP (costmodel/nvls.h). NCCL's tuning picks NVLS for
+//       such all-reduces by its cost model; within spsim's (no LL protocols)
+//       NVLS's one 25 us step beats the ring's 2(n−1) steps at every size.
 //     - every pair joined by one HCCS link (Ascend 910B 8-NPU mesh, a 4-NPU
 //       half of a 910 server): kDirect, HCCL's Mesh algorithm, which uses all
 //       p−1 links at once (hicann/hccl coll_algo_intro, hardware.md);
@@ -45,6 +50,8 @@ struct CollectiveGroupShape {
   std::uint32_t nodes = 1;        // distinct machines the members are on
   bool hccs_full_mesh = false;    // one node, every pair joined by a single HCCS link
   bool hccl = false;              // Ascend devices: HCCL's rules, else NCCL's
+  bool nvls = false;              // one node, NVLS-capable NVSwitch (rule 3)
+  double nvls_efficiency = 0;     // when nvls: the lowest of the members' (nvls.h)
   // Members per node when the group is node-major with the same count on
   // every node (node m's members are m·per_node .. m·per_node + per_node − 1);
   // 0 otherwise. What rail rings need (rail_rings.h).
@@ -61,7 +68,9 @@ CollectiveAlgorithm choose_collective_algorithm(CollectiveKind kind, const Colle
 // The shape of `members` (devices, group order) in `topology`: nodes from
 // Topology::node_of, hccs_full_mesh from single-link HCCS routes between
 // every pair, hccl when every member's device_type starts with "ascend",
-// per_node and rails from the members' nodes and NICs.
+// per_node and rails from the members' nodes and NICs, nvls when every pair's
+// route is GPU -> one switch vertex -> GPU over NVLink and every device has
+// an NVLS efficiency (nvls.h).
 // (collective_choice_topology.cc)
 CollectiveGroupShape collective_group_shape(std::span<const DeviceId> members, const Topology& topology);
 

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "costmodel/collective_choice.h"
+#include "costmodel/nvls.h"
 
 namespace spsim {
 
@@ -36,6 +37,27 @@ CollectiveGroupShape collective_group_shape(std::span<const DeviceId> members, c
       g.rails = std::max(1u, rails);
     }
   }
+  // NVLS: one node, every pair through one NVLink switch vertex, every device
+  // NVLS-capable.
+  g.nvls = g.nodes == 1 && members.size() > 1;
+  std::optional<VertexId> nvswitch;
+  for (std::size_t i = 0; g.nvls && i < members.size(); ++i) {
+    const auto e = nvls_efficiency(topology.device_type(members[i]));
+    if (!e) g.nvls = false;
+    g.nvls_efficiency = i == 0 ? e.value_or(0) : std::min(g.nvls_efficiency, e.value_or(0));
+    for (std::size_t j = 0; g.nvls && j < members.size(); ++j) {
+      if (i == j) continue;
+      const auto route = topology.route(members[i], members[j]);
+      const VertexId via = route.empty() ? 0 : topology.link(route[0]).to;
+      if (route.size() != 2 || topology.link(route[0]).kind != LinkKind::kNvlink ||
+          topology.link(route[1]).kind != LinkKind::kNvlink || topology.vertex(via).kind != VertexKind::kSwitch ||
+          (nvswitch && *nvswitch != via)) {
+        g.nvls = false;
+      }
+      nvswitch = via;
+    }
+  }
+  if (!g.nvls) g.nvls_efficiency = 0;
   g.hccs_full_mesh = g.nodes == 1 && members.size() > 1;
   for (std::size_t i = 0; g.hccs_full_mesh && i < members.size(); ++i) {
     for (std::size_t j = 0; j < members.size(); ++j) {

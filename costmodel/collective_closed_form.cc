@@ -29,6 +29,9 @@ double collective_seconds(CollectiveKind kind, CollectiveAlgorithm algorithm, st
         case CollectiveKind::kAllReduce: return 2 * (alpha + B / (N * beta));
       }
       break;
+    case CollectiveAlgorithm::kNvls:
+      if (kind == CollectiveKind::kAllReduce) return alpha + B * (1 + 1 / N) / beta;
+      return collective_seconds(kind, CollectiveAlgorithm::kRing, n, B, alpha, beta);
     case CollectiveAlgorithm::kHalvingDoubling: {
       const double k = std::countr_zero(n);  // log2 n, n a power of two here
       switch (kind) {

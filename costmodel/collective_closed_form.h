@@ -20,6 +20,9 @@
 // coll_algo_intro, quoted in hardware.md); reductions' compute (γ) is not
 // counted. Ring broadcast is a chain pipelined in n chunks of B/n; ring
 // all-to-all is n−1 shifted pairwise rounds (NCCL's send/recv all-to-all).
+// NVLS (costmodel/nvls.h), AllReduce: α + B(1 + 1/n)/β, α and β NVLS's own
+// (the network models pass kNvlsLatencyS and the NVLink rate × its NVLS
+// efficiency); other kinds the ring row.
 // Each row is exactly Σ over the phases of collective_flows() of
 // (α + largest flow / β). n = 1: 0. Halving-doubling for n not a power of
 // two: the ring row (effective_collective_algorithm).

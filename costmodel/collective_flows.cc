@@ -129,6 +129,13 @@ std::vector<FlowPhase> collective_flows(CollectiveKind kind, CollectiveAlgorithm
     case CollectiveAlgorithm::kHalvingDoubling:
       halving_doubling_flows(out, kind, n, bytes_per_member, root);
       break;
+    case CollectiveAlgorithm::kNvls:
+      if (kind == CollectiveKind::kAllReduce) {
+        shifted_phases(out, n, 1, bytes_per_member * (1 + 1.0 / n), next_member);
+      } else {
+        ring_flows(out, kind, n, bytes_per_member, root);
+      }
+      break;
   }
   return out;
 }

@@ -23,6 +23,9 @@
 //     AllToAll       k phases; phase j: i -> i+2^j, B/2 (Bruck)
 //     Broadcast      k phases; phase j: relative ranks r < 2^j send B to r+2^j
 //                    (binomial tree; r = member − root mod n)
+//   kNvls (costmodel/nvls.h): AllReduce one phase, i -> i+1, B(1 + 1/n) (the
+//                    load NVLS puts on each GPU's switch link, each way);
+//                    other kinds exactly kRing's flows
 // For ring and direct every member sends in total exactly the bandwidth-
 // optimal volume of program/comm_volume.h (AllGather (n−1)B, ReduceScatter and
 // AllToAll (n−1)B/n, AllReduce 2(n−1)B/n) except Broadcast, which

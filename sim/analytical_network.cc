@@ -6,6 +6,7 @@
 #include "costmodel/collective_choice.h"
 #include "costmodel/collective_closed_form.h"
 #include "costmodel/collective_flows.h"
+#include "costmodel/nvls.h"
 #include "costmodel/rail_rings.h"
 #include "costmodel/link_model.h"
 
@@ -87,6 +88,10 @@ void AnalyticalNetwork::start_collective(std::uint64_t tag, CollectiveKind kind,
     const double in_s = (g - 1) / (g * beta_in), across_s = 1 / (shape.rails * beta_across);
     beta = 1 / std::max(in_s, across_s);
     bottleneck = in_s > across_s ? bottleneck_in : bottleneck_across;
+  }
+  if (algo == CollectiveAlgorithm::kNvls && kind == CollectiveKind::kAllReduce) {
+    alpha = kNvlsLatencyS;  // NVLS's own rate and latency (nvls.h)
+    beta *= shape.nvls_efficiency;
   }
   const double seconds = phases.empty() ? 0.0 : collective_seconds(kind, algo, n, bytes_per_member, alpha, beta);
   const double end = now + seconds;

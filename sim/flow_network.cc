@@ -6,6 +6,7 @@
 
 #include "costmodel/collective_choice.h"
 #include "costmodel/collective_flows.h"
+#include "costmodel/nvls.h"
 #include "costmodel/rail_rings.h"
 #include "costmodel/link_model.h"
 
@@ -90,7 +91,7 @@ void FlowNetwork::start_flow(std::uint32_t job, DeviceId a, DeviceId b, double b
   fs.job = job;
   fs.state = FlowPhaseState::kLatency;
   const RouteCost& rc = (traffic == Traffic::kPointToPoint ? p2p_routes_ : coll_routes_).get(a, b);
-  fs.cap = rc.ab.beta_bytes_per_s;
+  fs.cap = rc.ab.beta_bytes_per_s * jobs_[job].cap_scale;
   fs.cap_link = rc.bottleneck;
   // A cap at or above a link's full capacity on the route never binds (no
   // fair share exceeds that link's capacity): such flows skip the cap list.
@@ -98,7 +99,7 @@ void FlowNetwork::start_flow(std::uint32_t job, DeviceId a, DeviceId b, double b
   for (LinkId l : fs.links) narrowest = std::min(narrowest, capacity_[l]);
   fs.cap_may_bind = fs.cap < narrowest;
   ++jobs_[job].outstanding;
-  push(now_ + rc.ab.alpha_s, f, EventType::kLatencyEnd);
+  push(now_ + jobs_[job].alpha_s.value_or(rc.ab.alpha_s), f, EventType::kLatencyEnd);
 }
 
 void FlowNetwork::start_transfer(std::uint64_t tag, DeviceId a, DeviceId b, double bytes, double now) {
@@ -119,6 +120,10 @@ void FlowNetwork::start_collective(std::uint64_t tag, CollectiveKind kind, std::
   const auto phases = uses_rail_rings(kind, algo, shape)
                           ? rail_ring_flows(kind, n, shape.per_node, bytes_per_member, root)
                           : collective_flows(kind, algo, n, bytes_per_member, root);
+  if (algo == CollectiveAlgorithm::kNvls && kind == CollectiveKind::kAllReduce) {
+    jobs_[j].cap_scale = shape.nvls_efficiency;
+    jobs_[j].alpha_s = kNvlsLatencyS;
+  }
   for (const FlowPhase& ph : phases) {
     auto& out = jobs_[j].phases.emplace_back();
     for (const Flow& fl : ph.flows) out.emplace_back(members[fl.src], members[fl.dst], fl.bytes);

@@ -56,6 +56,10 @@ class FlowNetwork final : public NetworkModel {
     std::uint32_t phase = 0;
     std::vector<std::vector<std::tuple<DeviceId, DeviceId, double>>> phases;  // (src, dst, bytes)
     std::optional<LinkId> bottleneck;
+    // NVLS (costmodel/nvls.h): its flows run at cap_scale of their route's
+    // collective rate and pay alpha_s instead of the route's overhead.
+    double cap_scale = 1;
+    std::optional<double> alpha_s;
   };
   enum class EventType : std::uint8_t { kLatencyEnd, kDone };
   struct Event {

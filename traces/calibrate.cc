@@ -5,6 +5,7 @@
 #include <cmath>
 #include <fmt/format.h>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "program/input_error.h"
@@ -46,13 +47,15 @@ FitReport make_report(CalibrationFit after, const std::vector<double>& before) {
 
 // ---- links ----------------------------------------------------------------
 
-LinkCalibration with_class(LinkCalibration c, LinkKind kind, Traffic traffic, double alpha_s, double efficiency) {
+// `c` with the class's overhead (unless nullopt: left as it is) and efficiency set.
+LinkCalibration with_class(LinkCalibration c, LinkKind kind, Traffic traffic, std::optional<double> alpha_s,
+                           double efficiency) {
   LinkClassOverride& o = c[kind];
   if (traffic == Traffic::kCollective) {
-    o.message_overhead_s = alpha_s;
+    if (alpha_s) o.message_overhead_s = *alpha_s;
     o.bandwidth_efficiency = efficiency;
   } else {
-    o.p2p_overhead_s = alpha_s;
+    if (alpha_s) o.p2p_overhead_s = *alpha_s;
     o.p2p_efficiency = efficiency;
   }
   return c;
@@ -61,6 +64,9 @@ LinkCalibration with_class(LinkCalibration c, LinkKind kind, Traffic traffic, do
 struct LinkFit {
   double alpha_s = 0, efficiency = 1;
   bool alpha_bound = false, efficiency_bound = false;
+  // False when no point's time depends on α (NVLS all-reduce: NCCL's fixed
+  // latency, costmodel/nvls.h): α is then not fitted.
+  bool alpha_identified = true;
 };
 
 // min Σ ((c + a·α + b·x − m)/m)² over α >= 0, x = 1/eff >= 1.
@@ -96,7 +102,8 @@ LinkFit solve_link_fit(const std::vector<double>& a, const std::vector<double>& 
       best.efficiency = 1 / cand.x;
     }
   }
-  best.alpha_bound = best.alpha_s == 0 && free(0) < 0;
+  best.alpha_identified = aa > 0;
+  best.alpha_bound = best.alpha_identified && best.alpha_s == 0 && free(0) < 0;
   best.efficiency_bound = best.efficiency == 1 && free(1) < 1;
   return best;
 }
@@ -143,23 +150,29 @@ void fit_links(const std::vector<const MeasuredPoint*>& comm, const CalibrationB
       before.push_back(relative_error(predict(base.links, *p).seconds, p->measured_s));
     }
     const LinkFit f = solve_link_fit(a, b, c, m);
-    fitted = with_class(fitted, g.kind, g.traffic, f.alpha_s, f.efficiency);
+    const std::optional<double> alpha = f.alpha_identified ? std::optional(f.alpha_s) : std::nullopt;
+    fitted = with_class(fitted, g.kind, g.traffic, alpha, f.efficiency);
     std::vector<double> after;
     for (const MeasuredPoint* p : g.points)
-      after.push_back(relative_error(predict(with_class(base.links, g.kind, g.traffic, f.alpha_s, f.efficiency), *p).seconds,
+      after.push_back(relative_error(predict(with_class(base.links, g.kind, g.traffic, alpha, f.efficiency), *p).seconds,
                                      p->measured_s));
     std::set<std::string> names;
     for (const MeasuredPoint* p : g.points) names.insert(p->group);
     std::string from;
     for (const auto& n : names) from += (from.empty() ? "" : ", ") + n;
-    std::string value = fmt::format("α {:.3f} µs, efficiency {:.4f}", f.alpha_s * 1e6, f.efficiency);
+    std::string value = f.alpha_identified
+                            ? fmt::format("α {:.3f} µs, efficiency {:.4f}", f.alpha_s * 1e6, f.efficiency)
+                            : fmt::format("efficiency {:.4f}; α not fitted (no point depends on it: NVLS all-reduce "
+                                          "pays NCCL's fixed latency)",
+                                          f.efficiency);
     if (f.efficiency_bound)
       value += " (capped at 1: measured faster than spsim's algorithm at the line rate, e.g. in-network reduction "
-               "(SHARP, NVLS) that spsim does not model)";
+               "(SHARP) that spsim does not model)";
     if (f.alpha_bound) value += " (α at its bound 0)";
     reports.push_back(make_report(
-        make_fit(fmt::format("{} {} α and efficiency (from {})", link_kind_name(g.kind),
-                             g.traffic == Traffic::kCollective ? "collective" : "p2p", from),
+        make_fit(fmt::format("{} {} {} (from {})", link_kind_name(g.kind),
+                             g.traffic == Traffic::kCollective ? "collective" : "p2p",
+                             f.alpha_identified ? "α and efficiency" : "efficiency", from),
                  value, after),
         before));
   }

@@ -33,6 +33,17 @@ TEST_CASE("inside one node: HCCS full mesh -> direct, anything else -> ring") {
   CHECK(choose_collective_algorithm(K::kAllGather, group(8, 1, false, true), kLarge) == A::kRing);
 }
 
+TEST_CASE("one NVLS-capable NVSwitch node: all-reduce runs as NVLS, the rest as before") {
+  auto h100 = group(8, 1, false, false);
+  h100.nvls = true;
+  h100.nvls_efficiency = 0.85;
+  CHECK(choose_collective_algorithm(K::kAllReduce, h100, kSmall) == A::kNvls);
+  CHECK(choose_collective_algorithm(K::kAllReduce, h100, kLarge) == A::kNvls);
+  for (K k : {K::kAllGather, K::kReduceScatter, K::kBroadcast})
+    CHECK(choose_collective_algorithm(k, h100, kLarge) == A::kRing);
+  CHECK(choose_collective_algorithm(K::kAllToAll, h100, kLarge) == A::kDirect);
+}
+
 TEST_CASE("all-to-all is pairwise-direct everywhere") {
   CHECK(choose_collective_algorithm(K::kAllToAll, group(8, 1, false, false), kLarge) == A::kDirect);
   CHECK(choose_collective_algorithm(K::kAllToAll, group(32, 4, false, false), kSmall) == A::kDirect);

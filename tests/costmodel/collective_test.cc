@@ -18,7 +18,7 @@ constexpr CollectiveKind kKinds[] = {CollectiveKind::kAllGather, CollectiveKind:
                                      CollectiveKind::kAllToAll, CollectiveKind::kAllReduce,
                                      CollectiveKind::kBroadcast};
 constexpr CollectiveAlgorithm kAlgorithms[] = {CollectiveAlgorithm::kRing, CollectiveAlgorithm::kDirect,
-                                               CollectiveAlgorithm::kHalvingDoubling};
+                                               CollectiveAlgorithm::kHalvingDoubling, CollectiveAlgorithm::kNvls};
 constexpr std::uint32_t kSizes[] = {1, 2, 3, 4, 5, 6, 8, 16};
 
 std::vector<double> sent_per_member(const std::vector<FlowPhase>& phases, std::uint32_t n) {
@@ -130,7 +130,7 @@ Program one_collective(CollectiveKind kind, std::uint32_t n, std::uint32_t root)
   return std::move(b).finish();
 }
 
-TEST_CASE("ring and direct flows send exactly comm_volume.h's bytes per member") {
+TEST_CASE("ring and direct flows send exactly comm_volume.h's bytes per member; NVLS its own") {
   for (CollectiveKind kind : {CollectiveKind::kAllGather, CollectiveKind::kReduceScatter,
                               CollectiveKind::kAllToAll, CollectiveKind::kAllReduce}) {
     for (CollectiveAlgorithm alg : kAlgorithms) {
@@ -142,7 +142,11 @@ TEST_CASE("ring and direct flows send exactly comm_volume.h's bytes per member")
         const std::vector<double> expect = bytes_sent_per_rank(p);
         const double B = 4.0 * n * 16 * 4;  // input bytes of one member
         const auto sent = sent_per_member(collective_flows(kind, alg, n, B), n);
-        for (std::uint32_t r = 0; r < n; ++r) CHECK(sent[r] == doctest::Approx(expect[r]).epsilon(1e-12));
+        // NVLS all-reduce: the switch reduces, so a GPU sends B(1 + 1/n) on
+        // its switch link (nvls.h), not the ring's 2(n−1)/n·B.
+        const bool nvls = alg == CollectiveAlgorithm::kNvls && kind == CollectiveKind::kAllReduce;
+        for (std::uint32_t r = 0; r < n; ++r)
+          CHECK(sent[r] == doctest::Approx(nvls ? B * (1 + 1.0 / n) : expect[r]).epsilon(1e-12));
       }
     }
   }

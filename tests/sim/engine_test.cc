@@ -297,6 +297,52 @@ Program all_gather(std::uint32_t n, std::uint32_t rows) {
   return std::move(b).finish();
 }
 
+// One all-reduce of rows x 1 KiB per member over all devices of a topology.
+Program all_reduce(std::uint32_t n, std::uint32_t rows) {
+  ProgramBuilder b(n);
+  const StreamId s = b.stream("coll");
+  std::vector<RankId> all(n);
+  for (RankId r = 0; r < n; ++r) all[r] = r;
+  const GroupId g = b.group(all);
+  const LayoutId whole = b.layout(TokenLayout{{0, 0, rows, 1}});
+  for (RankId r = 0; r < n; ++r) {
+    const BufferId in = b.token_buffer(r, "in", DType::kBF16, whole, 0, 1, 512);
+    b.bind_input(in, Tensor::kQ);
+    b.collective(s, {CollectiveKind::kAllReduce}, g, in, b.buffer_like(in, r, "out"));
+  }
+  return std::move(b).finish();
+}
+
+TEST_CASE("all-reduce: NVLS on an H100 NVSwitch node, the ring on A100's") {
+  // 8 members, B = 65536 rows x 1 KiB. h100-sxm8: NVLink SHARP
+  // (costmodel/nvls.h): each GPU's switch link carries B(1 + 1/8) each way
+  // at 0.85 of the NVLink collective rate, after NCCL's 25 us:
+  //   25 us + 9/8 B / (0.85 beta).
+  // a100-sxm8 (no NVLS on Ampere): the ring's 14 (alpha + B / (8 beta)).
+  const double B = 65536 * 1024.0;
+  const LinkModel links;
+  const Program p = all_reduce(8, 65536);
+  const FakeCosts costs(p, {});
+  {
+    const Topology topo = make_preset_topology("h100-sxm8");
+    const AlphaBeta ab = links.route(topo, 0, 1);
+    const double nvls = 25e-6 + 9.0 / 8 * B / (0.85 * ab.beta_bytes_per_s);
+    for (const char* net : {"analytical", "flow"}) {
+      INFO(net);
+      CHECK(run(p, topo, costs, net).makespan_s == doctest::Approx(nvls).scale(0).epsilon(1e-9));
+    }
+  }
+  {
+    const Topology topo = make_preset_topology("a100-sxm8");
+    const AlphaBeta ab = links.route(topo, 0, 1);
+    const double ring = 14 * (ab.alpha_s + B / (8 * ab.beta_bytes_per_s));
+    for (const char* net : {"analytical", "flow"}) {
+      INFO(net);
+      CHECK(run(p, topo, costs, net).makespan_s == doctest::Approx(ring).scale(0).epsilon(1e-9));
+    }
+  }
+}
+
 TEST_CASE("all-gather: ring on an NVSwitch node, direct on the HCCS mesh") {
   // 8 members, B = 1000 rows x 1 KiB per member.
   const double B = 1000 * 1024.0;

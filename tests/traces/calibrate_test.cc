@@ -41,10 +41,12 @@ TEST_CASE("calibrate: link α and efficiency are recovered from points the model
   PointSet set;
   set.file = "synthetic.txt";
   std::size_t i = 0, j = 0;
+  // All-gather: a ring on the NVSwitch, so α and the efficiency both enter
+  // (all-reduce there runs as NVLS, whose latency is fixed: below).
   for (double bytes = 1 << 16; bytes <= double(1 << 30); bytes *= 4) {
-    MeasuredPoint ar = comm_point("all_reduce", i++, CollectiveKind::kAllReduce, bytes);
-    ar.measured_s = predict_point(ar, truth_ctx).seconds;
-    set.points.push_back(ar);
+    MeasuredPoint ag = comm_point("all_gather", i++, CollectiveKind::kAllGather, bytes);
+    ag.measured_s = predict_point(ag, truth_ctx).seconds;
+    set.points.push_back(ag);
     MeasuredPoint sr = comm_point("sendrecv", j++, std::nullopt, bytes);
     sr.measured_s = predict_point(sr, truth_ctx).seconds;
     set.points.push_back(sr);
@@ -61,6 +63,35 @@ TEST_CASE("calibrate: link α and efficiency are recovered from points the model
   REQUIRE(out.reports.size() == 2);
   for (const auto& r : out.reports) CHECK(r.after.max_rel_error < 1e-9);
   CHECK_FALSE(out.profile.device);  // no kernels: the device is not part of the profile
+}
+
+TEST_CASE("calibrate: NVLS all-reduce points give the NVLink efficiency and leave α unfitted") {
+  // On h100-sxm8 all-reduce runs as NVLS (costmodel/nvls.h): 25 µs + 9/8 B
+  // at 0.85 of the NVLink collective rate. Points made with efficiency 0.7
+  // give back 0.7; no point depends on the class's α, so it is not fitted.
+  const Topology topo = make_preset_topology("h100-sxm8", 1);
+  LinkCalibration truth;
+  truth[LinkKind::kNvlink].bandwidth_efficiency = 0.7;
+  const LinkModel truth_links(truth);
+  const DeviceProfile& dev = device_profile_preset("h100-sxm5");
+  const ModelContext truth_ctx{topo, truth_links, "flow", dev};
+  PointSet set;
+  set.file = "synthetic.txt";
+  std::size_t i = 0;
+  for (double bytes = 1 << 16; bytes <= double(1 << 30); bytes *= 4) {
+    MeasuredPoint ar = comm_point("all_reduce", i++, CollectiveKind::kAllReduce, bytes);
+    ar.measured_s = predict_point(ar, truth_ctx).seconds;
+    set.points.push_back(ar);
+  }
+  const CalibrationBase base{topo, {}, dev, "h100-sxm5"};
+  const CalibrationOutcome out = calibrate({set}, base, CalibrateOptions{});
+  const LinkClassOverride& nv = out.profile.links[LinkKind::kNvlink];
+  CHECK_FALSE(nv.message_overhead_s);
+  REQUIRE(nv.bandwidth_efficiency);
+  CHECK(*nv.bandwidth_efficiency == doctest::Approx(0.7).epsilon(1e-6));
+  REQUIRE(out.reports.size() == 1);
+  CHECK(out.reports[0].after.max_rel_error < 1e-9);
+  CHECK(out.reports[0].after.value.find("α not fitted") != std::string::npos);
 }
 
 TEST_CASE("calibrate: gemm efficiency is recovered; the fraction keeps the rest out of sample") {
