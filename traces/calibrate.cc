@@ -356,6 +356,31 @@ bool fit_slowdown(const std::vector<const KinetoTrace*>& traces, DeviceProfile& 
   return true;
 }
 
+// launch_s from the traces' kernel launch API calls (KinetoTrace::launch_us):
+// their median, the host's cost of one launch, which is what launch_s stands
+// for (device_profile.h). Returns whether there were launches.
+bool fit_launch(const std::vector<const KinetoTrace*>& traces, double fraction, DeviceProfile& device,
+                std::vector<FitReport>& reports) {
+  std::vector<double> us;  // the leading fraction of each trace's launches, as for every group
+  for (const KinetoTrace* t : traces)
+    us.insert(us.end(), t->launch_us.begin(),
+              t->launch_us.begin() + static_cast<std::ptrdiff_t>(fitted_count(t->launch_us.size(), fraction)));
+  if (us.empty()) return false;
+  const double launch_s = median_of(us) * 1e-6;
+  std::vector<double> before, after;
+  for (double d : us) {
+    before.push_back(relative_error(device.launch_s, d * 1e-6));
+    after.push_back(relative_error(launch_s, d * 1e-6));
+  }
+  device.launch_s = launch_s;
+  reports.push_back(make_report(
+      make_fit("launch overhead",
+               fmt::format("{:.3f} µs (median of {} kernel launch calls' host durations)", launch_s * 1e6, us.size()),
+               after),
+      before));
+  return true;
+}
+
 }  // namespace
 
 std::size_t fitted_count(std::size_t size, double fraction) {
@@ -386,6 +411,7 @@ CalibrationOutcome calibrate(const std::vector<PointSet>& sets, const Calibratio
   for (const auto& set : sets) {
     for (const auto& p : set.points) present.insert(p.group);
     if (set.trace) present.insert("overlap");
+    if (set.trace && !set.trace->launch_us.empty()) present.insert("launch");
   }
   for (const auto& g : options.groups)
     if (!present.count(g)) {
@@ -401,7 +427,7 @@ CalibrationOutcome calibrate(const std::vector<PointSet>& sets, const Calibratio
   CalibrationProfile& prof = out.profile;
   prof.device_type = base.device_type;
   std::vector<const MeasuredPoint*> comm, kernels;
-  std::vector<const KinetoTrace*> traces;
+  std::vector<const KinetoTrace*> traces, launch_traces;
   std::size_t profiler_comm = 0;
   for (const auto& set : sets) {
     const auto sizes = group_sizes(set);
@@ -423,6 +449,11 @@ CalibrationOutcome calibrate(const std::vector<PointSet>& sets, const Calibratio
       traces.push_back(set.trace);
       groups.insert("overlap");
     }
+    if (set.trace && !set.trace->launch_us.empty() && selected("launch")) {
+      launch_traces.push_back(set.trace);
+      groups.insert("launch");
+      in.points += fitted_count(set.trace->launch_us.size(), options.fraction);  // launch calls fitted
+    }
     in.groups.assign(groups.begin(), groups.end());
     if (prof.input(in.file))
       throw InputError(set.file, "given twice (inputs are told apart by their file names)");
@@ -439,7 +470,7 @@ CalibrationOutcome calibrate(const std::vector<PointSet>& sets, const Calibratio
         "duration is waiting plus transfer (links are fitted from nccl-tests; name the group in --fit to fit them "
         "anyway; compare predicts them)",
         profiler_comm));
-  if (comm.empty() && kernels.empty() && traces.empty())
+  if (comm.empty() && kernels.empty() && traces.empty() && launch_traces.empty())
     throw InputError("calibrate", "nothing to fit: the inputs have no predictable points in the selected groups");
 
   prof.links = base.links;
@@ -452,10 +483,12 @@ CalibrationOutcome calibrate(const std::vector<PointSet>& sets, const Calibratio
       for (auto& in : prof.inputs) std::erase(in.groups, std::string("overlap"));
       std::erase_if(prof.inputs, [](const CalibrationInput& in) { return in.groups.empty(); });
     }
-    prof.not_fitted.push_back(fmt::format(
-        "launch overhead: Kineto kernel durations exclude it (kept at {:.2f} µs)", device.launch_s * 1e6));
   }
-  if (!kernels.empty() || !traces.empty()) prof.device = device;
+  if (!launch_traces.empty()) fit_launch(launch_traces, options.fraction, device, out.reports);
+  else if (!traces.empty())
+    prof.not_fitted.push_back(fmt::format(
+        "launch overhead: the traces record no kernel launch calls (kept at {:.2f} µs)", device.launch_s * 1e6));
+  if (!kernels.empty() || !traces.empty() || !launch_traces.empty()) prof.device = device;
   for (const auto& r : out.reports) prof.fits.push_back(r.after);
   return out;
 }

@@ -25,8 +25,10 @@
 //   device overlaps it) and overlapped (a communication kernel covers more
 //   than half of it), at least 3 times each, the ratio of the median
 //   durations; the slowdown is the median of those ratios, at least 1.
-// Not fitted, and said so in the profile: the launch overhead (Kineto's
-// kernel durations exclude it); links from the NCCL kernels of profiler
+// - The launch overhead (Kineto traces, group "launch"): launch_s = the
+//   median host duration of the traces' kernel launch calls
+//   (KinetoTrace::launch_us), the leading fraction of them in file order.
+// Not fitted, and said so in the profile: links from the NCCL kernels of profiler
 // traces (a rank's NCCL kernel runs until its peers arrive: its duration is
 // waiting plus transfer) — links are fitted from nccl-tests, and from a
 // trace's NCCL kernels only when --fit names their group (with a caution).

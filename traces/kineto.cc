@@ -534,6 +534,7 @@ class TraceReader {
         index_cpu_op(e, at);
       } else if (c == "cuda_runtime" || c == "cuda_driver") {
         index_launch(e, at);
+        if (const auto us = launch_duration(e, at)) trace.launch_us.push_back(*us);
       }
     }
     for (auto& [id, ops] : ops_by_external_)  // innermost (latest start) first
@@ -579,6 +580,20 @@ class TraceReader {
     // Correlation ids are unique per process (CUPTI); the first launch with
     // one is kept.
     if (correlation && id) external_by_correlation_.emplace(*correlation, *id);
+  }
+
+  // The duration of a kernel launch API call; nullopt for other runtime calls.
+  static std::optional<double> launch_duration(const json& e, const At& at) {
+    static constexpr std::string_view kLaunches[] = {"cudaLaunchKernel", "cudaLaunchKernelExC",
+                                                     "cudaLaunchCooperativeKernel", "cuLaunchKernel",
+                                                     "cuLaunchKernelEx"};
+    const json* name = find(e, "name");
+    if (name == nullptr || !name->is_string()) return std::nullopt;
+    const std::string& n = name->get_ref<const std::string&>();
+    if (std::find(std::begin(kLaunches), std::end(kLaunches), n) == std::end(kLaunches)) return std::nullopt;
+    const auto dur = get_number(e, "dur", at.str());
+    if (!dur || !(*dur >= 0)) at.fail("dur", "expected the launch's duration, a number of µs >= 0");
+    return *dur;
   }
 
   KinetoKernel read_gpu_event(const json& e, const At& at) {

@@ -155,6 +155,11 @@ struct KinetoTrace {
   // then to 120 characters.
   std::map<std::string, std::size_t> unclassified;
   std::size_t cpu_ops = 0;  // "cat":"cpu_op" events
+  // "dur" (µs) of every kernel launch API call ("cat" cuda_runtime or
+  // cuda_driver, named cudaLaunchKernel, cudaLaunchKernelExC,
+  // cudaLaunchCooperativeKernel, cuLaunchKernel or cuLaunchKernelEx), in file
+  // order: the host's cost of a launch, which calibrate fits launch_s to.
+  std::vector<double> launch_us;
 };
 
 // Reads the trace at `path`, plain JSON or gzip. Throws InputError(path, ...)

@@ -86,6 +86,15 @@ TEST_CASE("kineto: the A100 rank-0 trace (NCCL metadata on the kernels, distribu
   CHECK(t.cpu_ops == 14346);
   CHECK(sorted(t));
   CHECK(t.base_time_ns == 1711964646000000000);
+  // Kernel launch calls: 2550 cudaLaunchKernel + 150 cudaLaunchKernelExC (one
+  // per kernel event), host durations 4.497..75.688 µs, median 9.7135 µs
+  // (counted and sorted with a script over the file).
+  REQUIRE(t.launch_us.size() == 2550 + 150);
+  CHECK(*std::min_element(t.launch_us.begin(), t.launch_us.end()) == doctest::Approx(4.497));
+  CHECK(*std::max_element(t.launch_us.begin(), t.launch_us.end()) == doctest::Approx(75.688));
+  std::vector<double> launches = t.launch_us;
+  std::sort(launches.begin(), launches.end());
+  CHECK((launches[1349] + launches[1350]) / 2 == doctest::Approx(9.7135));
   // distributedInfo {backend nccl, rank 0, world_size 2, nccl_version 2.17.1}.
   CHECK(t.backend == "nccl");
   CHECK(t.rank == 0);
@@ -169,6 +178,12 @@ TEST_CASE("kineto: the H100 trace's flash-attention and GEMM shapes") {
   // 1465 kernel + 1 gpu_memcpy + 241 gpu_memset; 4186 cpu_op; no distributedInfo.
   REQUIRE(t.kernels.size() == 1465 + 1 + 241);
   CHECK(t.cpu_ops == 4186);
+  // Kernel launch calls: 860 cudaLaunchKernel + 168 cudaLaunchKernelExC + 1
+  // cuLaunchKernel (cuda_driver); host durations median 3.33 µs (script).
+  REQUIRE(t.launch_us.size() == 860 + 168 + 1);
+  std::vector<double> launches = t.launch_us;
+  std::sort(launches.begin(), launches.end());
+  CHECK(launches[514] == doctest::Approx(3.33));
   CHECK(sorted(t));
   CHECK_FALSE(t.rank);
   CHECK(t.backend.empty());
@@ -513,6 +528,10 @@ TEST_CASE("kineto: bad input is an InputError naming the file, event and key") {
          "key 'Process Group Ranks': expected a list of ranks");
   refuse(trace_json(kernel("ncclDevKernel_SendRecv(x)", 1, 1, R"("In msg nelems": -1, "Collective name": "send")")),
          "key 'In msg nelems': expected a non-negative integer");
+  refuse(R"({"traceEvents":[{"ph":"X","cat":"cuda_runtime","name":"cudaLaunchKernel","ts":1,"dur":-2,"args":{}}]})",
+         "t.json: event 0: key 'dur': expected the launch's duration, a number of µs >= 0");
+  refuse(R"({"traceEvents":[{"ph":"X","cat":"cuda_driver","name":"cuLaunchKernel","ts":1,"args":{}}]})",
+         "t.json: event 0: key 'dur': expected the launch's duration");
   refuse(trace_json("", R"("distributedInfo":{"rank":"0"})"), "key 'distributedInfo': key 'rank'");
   refuse(trace_json("", R"("deviceProperties":[{"name":"x"}])"), "key 'deviceProperties[0]': key 'id'");
   CHECK_THROWS_WITH_AS(read_kineto_trace(std::filesystem::temp_directory_path().string()),
