@@ -269,8 +269,8 @@ std::string stream_trace_json(const StreamStudy& s) {
     std::string text = e.dump();
     if (ts_s) {
       text.pop_back();
-      text += ",\"ts\":" + trace_us_text(trace_ns(*ts_s));
-      if (end_s) text += ",\"dur\":" + trace_dur_text(trace_ns(*ts_s), trace_ns(*end_s));
+      text += ",\"ts\":" + trace_us_text(trace_ticks(*ts_s));
+      if (end_s) text += ",\"dur\":" + trace_dur_text(trace_ticks(*ts_s), trace_ticks(*end_s));
       text += "}";
     }
     out += (first ? "" : ",\n") + text;

@@ -130,7 +130,7 @@ class Writer {
       const std::optional<OpId> to = consumer_of(*recv, dependents, next_on_stream, keep_op);
       if (!to) continue;
       const Op& co = p.op(*to);
-      const std::int64_t from_ts = trace_ns(in_.timeline.at(id).start_s), to_ts = trace_ns(in_.timeline.at(*to).start_s);
+      const std::int64_t from_ts = trace_ticks(in_.timeline.at(id).start_s), to_ts = trace_ticks(in_.timeline.at(*to).start_s);
       if (to_ts <= from_ts) continue;  // not drawable: a viewer keys a flow's ends by time
       event(fmt::format(R"({{"ph":"s","id":{},"cat":"{}","name":"message","pid":{},"tid":{},"ts":{}}})", i, kCat,
                         pid(dev_of(o.rank)), tid(o.rank, idx(o.stream)), trace_us_text(from_ts)));
@@ -150,7 +150,7 @@ class Writer {
     const Program& p = in_.program;
     const Op& o = p.op(id);
     const OpTiming& t = in_.timeline.at(id);
-    const auto ts = trace_ns(t.start_s), te = trace_ns(t.end_s), tr = trace_ns(t.ready_s);
+    const auto ts = trace_ticks(t.start_s), te = trace_ticks(t.end_s), tr = trace_ticks(t.ready_s);
     const OpCategory cat = op_kind_info(o.kind).category;
     const std::string name = p.op_label(id);
     const auto P = pid(dev_of(o.rank));
@@ -167,7 +167,7 @@ class Writer {
       shapes += fmt::format("{} [{},{},{}] {}", p.buffer_name(b), buf.rows, buf.heads, buf.cols, dtype_name(buf.dtype));
     }
     args += fmt::format(R"(,"operands":"{}")", escape(shapes));
-    const double seconds = static_cast<double>(te - ts) * 1e-9;
+    const double seconds = static_cast<double>(te - ts) / (static_cast<double>(kTraceTicksPerUs) * 1e6);  // as shown
     if (cat == OpCategory::kComm) {
       // What crosses the wire: a Send's message, what a Recv receives, a
       // collective member's bandwidth-optimal volume (program/comm_volume.h).
@@ -206,8 +206,8 @@ class Writer {
     for (std::size_t b = 0; b < p.num_buffers(); ++b) {
       const Buffer& buf = p.buffer(buffer_id(b));
       if (buf.parent || release[b] < alloc[b] || !ranks_on.count(dev_of(buf.rank))) continue;
-      ev[dev_of(buf.rank)].emplace_back(trace_ns(alloc[b]), static_cast<double>(buf.bytes()));
-      ev[dev_of(buf.rank)].emplace_back(trace_ns(release[b]), -static_cast<double>(buf.bytes()));
+      ev[dev_of(buf.rank)].emplace_back(trace_ticks(alloc[b]), static_cast<double>(buf.bytes()));
+      ev[dev_of(buf.rank)].emplace_back(trace_ticks(release[b]), -static_cast<double>(buf.bytes()));
     }
     for (auto& [dev, e] : ev) {
       std::sort(e.begin(), e.end());
@@ -244,17 +244,17 @@ class Writer {
       double rate = 0;
       for (std::size_t i = 0; i < s.size(); ++i) {
         rate = steps ? rate + s[i].second : s[i].second;
-        if (i + 1 < s.size() && trace_ns(s[i + 1].first) == trace_ns(s[i].first)) continue;
-        if (!in_window(trace_ns(s[i].first))) continue;
+        if (i + 1 < s.size() && trace_ticks(s[i + 1].first) == trace_ticks(s[i].first)) continue;
+        if (!in_window(trace_ticks(s[i].first))) continue;
         event(fmt::format(R"({{"ph":"C","name":"{}","pid":{},"ts":{},"args":{{"utilization":{:.4f}}}}})",
-                          escape(name), network_pid(), trace_us_text(trace_ns(s[i].first)), std::max(0.0, rate) / cap));
+                          escape(name), network_pid(), trace_us_text(trace_ticks(s[i].first)), std::max(0.0, rate) / cap));
       }
     }
   }
 
-  bool in_window(std::int64_t ns) const {
-    if (opt_.begin_s && ns < trace_ns(*opt_.begin_s)) return false;
-    if (opt_.end_s && ns > trace_ns(*opt_.end_s)) return false;
+  bool in_window(std::int64_t ticks) const {
+    if (opt_.begin_s && ticks < trace_ticks(*opt_.begin_s)) return false;
+    if (opt_.end_s && ticks > trace_ticks(*opt_.end_s)) return false;
     return true;
   }
 

@@ -2,26 +2,28 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <cmath>
-#include <cstdlib>
 
 namespace spsim {
 
-std::int64_t trace_ns(double seconds) { return std::llround(seconds * 1e9) + kTraceOriginNs; }
-
-std::string trace_us_text(std::int64_t ns) {
-  const bool neg = ns < 0;
-  const std::int64_t a = neg ? -ns : ns;
-  return fmt::format("{}{}.{:03d}", neg ? "-" : "", a / 1000, static_cast<int>(a % 1000));
+std::int64_t trace_ticks(double seconds) {
+  return std::llround(seconds * 1e6 * static_cast<double>(kTraceTicksPerUs)) + kTraceOriginTicks;
 }
 
-std::string trace_dur_text(std::int64_t start_ns, std::int64_t end_ns) {
-  const std::string a = trace_us_text(start_ns), b = trace_us_text(end_ns);
-  const double ta = std::strtod(a.c_str(), nullptr), tb = std::strtod(b.c_str(), nullptr);
-  double d = tb - ta;
-  while (d > 0 && ta + d > tb) d = std::nextafter(d, 0.0);
-  return fmt::format("{}", std::max(d, 0.0));
+std::string trace_us_text(std::int64_t ticks) {
+  const bool neg = ticks < 0;
+  const std::uint64_t a = neg ? 0 - static_cast<std::uint64_t>(ticks) : static_cast<std::uint64_t>(ticks);
+  const std::uint64_t whole = a / kTraceTicksPerUs, frac = a % kTraceTicksPerUs;
+  std::string text = fmt::format("{}{}", neg ? "-" : "", whole);
+  if (frac == 0) return text;
+  // frac / 2^10 = frac · 5^10 / 10^10: ten decimals, exactly.
+  std::string digits = fmt::format("{:010d}", frac * 9765625);
+  digits.erase(digits.find_last_not_of('0') + 1);
+  return text + "." + digits;
+}
+
+std::string trace_dur_text(std::int64_t start_ticks, std::int64_t end_ticks) {
+  return trace_us_text(end_ticks > start_ticks ? end_ticks - start_ticks : 0);
 }
 
 }  // namespace spsim

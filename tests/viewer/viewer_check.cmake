@@ -1,6 +1,7 @@
 # Writes the Chrome trace of every strategy (spsim run ARGS --trace-dir) and
-# spsim stream's, and loads each in Chrome DevTools' trace engine
-# (check_trace.mjs, under node).
+# spsim stream's, loads each in Chrome DevTools' trace engine
+# (check_trace.mjs, under node) and checks it as speedscope imports traces
+# (check_speedscope.mjs).
 file(REMOVE_RECURSE ${WORK})
 execute_process(COMMAND ${EXE} run ${ARGS} --trace-dir ${WORK} OUTPUT_QUIET ERROR_VARIABLE err RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
@@ -24,4 +25,10 @@ execute_process(COMMAND ${NODE} ${SOURCE}/check_trace.mjs ${traces} OUTPUT_VARIA
 message(STATUS "${out}")
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "DevTools' trace engine does not show the traces as written: ${out} ${err}")
+endif()
+execute_process(COMMAND ${NODE} ${SOURCE}/check_speedscope.mjs ${traces} OUTPUT_VARIABLE out ERROR_VARIABLE err
+  RESULT_VARIABLE rc)
+message(STATUS "${out}")
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "speedscope would not show the traces as written: ${out} ${err}")
 endif()
