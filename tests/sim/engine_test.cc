@@ -281,37 +281,26 @@ TEST_CASE("a compute-bound ring backward exposes at most one dK,dV hop (regressi
   }
 }
 
-// One all-gather of `bytes` per member over all devices of a topology.
-Program all_gather(std::uint32_t n, std::uint32_t rows) {
+// One collective over all devices of a topology, 1 KiB rows: all-gather of
+// `rows` per member (member r's block at rows r·rows), or all-reduce of the
+// same `rows` on every member.
+Program one_collective(CollectiveKind kind, std::uint32_t n, std::uint32_t rows) {
   ProgramBuilder b(n);
   const StreamId s = b.stream("coll");
   std::vector<RankId> all(n);
   for (RankId r = 0; r < n; ++r) all[r] = r;
   const GroupId g = b.group(all);
-  const LayoutId whole = b.layout(TokenLayout{{0, 0, std::int64_t{rows} * n, 1}});
+  const bool gather = kind == CollectiveKind::kAllGather;
+  const LayoutId whole = b.layout(TokenLayout{{0, 0, std::int64_t{rows} * (gather ? n : 1), 1}});
   for (RankId r = 0; r < n; ++r) {
-    const BufferId in = b.token_buffer(r, "in", DType::kBF16, b.layout(TokenLayout{{0, std::int64_t{r} * rows, rows, 1}}), 0, 1, 512);
+    const LayoutId mine = gather ? b.layout(TokenLayout{{0, std::int64_t{r} * rows, rows, 1}}) : whole;
+    const BufferId in = b.token_buffer(r, "in", DType::kBF16, mine, 0, 1, 512);
     b.bind_input(in, Tensor::kQ);
-    b.collective(s, {CollectiveKind::kAllGather}, g, in, b.token_buffer(r, "out", DType::kBF16, whole, 0, 1, 512));
+    b.collective(s, {kind}, g, in, b.token_buffer(r, "out", DType::kBF16, whole, 0, 1, 512));
   }
   return std::move(b).finish();
 }
-
-// One all-reduce of rows x 1 KiB per member over all devices of a topology.
-Program all_reduce(std::uint32_t n, std::uint32_t rows) {
-  ProgramBuilder b(n);
-  const StreamId s = b.stream("coll");
-  std::vector<RankId> all(n);
-  for (RankId r = 0; r < n; ++r) all[r] = r;
-  const GroupId g = b.group(all);
-  const LayoutId whole = b.layout(TokenLayout{{0, 0, rows, 1}});
-  for (RankId r = 0; r < n; ++r) {
-    const BufferId in = b.token_buffer(r, "in", DType::kBF16, whole, 0, 1, 512);
-    b.bind_input(in, Tensor::kQ);
-    b.collective(s, {CollectiveKind::kAllReduce}, g, in, b.buffer_like(in, r, "out"));
-  }
-  return std::move(b).finish();
-}
+Program all_gather(std::uint32_t n, std::uint32_t rows) { return one_collective(CollectiveKind::kAllGather, n, rows); }
 
 TEST_CASE("all-reduce: NVLS on an H100 NVSwitch node, the ring on A100's") {
   // 8 members, B = 65536 rows x 1 KiB. h100-sxm8: NVLink SHARP
@@ -321,26 +310,20 @@ TEST_CASE("all-reduce: NVLS on an H100 NVSwitch node, the ring on A100's") {
   // a100-sxm8 (no NVLS on Ampere): the ring's 14 (alpha + B / (8 beta)).
   const double B = 65536 * 1024.0;
   const LinkModel links;
-  const Program p = all_reduce(8, 65536);
+  const Program p = one_collective(CollectiveKind::kAllReduce, 8, 65536);
   const FakeCosts costs(p, {});
-  {
-    const Topology topo = make_preset_topology("h100-sxm8");
-    const AlphaBeta ab = links.route(topo, 0, 1);
-    const double nvls = 25e-6 + 9.0 / 8 * B / (0.85 * ab.beta_bytes_per_s);
+  auto check_both = [&](const Topology& topo, double expected) {
     for (const char* net : {"analytical", "flow"}) {
       INFO(net);
-      CHECK(run(p, topo, costs, net).makespan_s == doctest::Approx(nvls).scale(0).epsilon(1e-9));
+      CHECK(run(p, topo, costs, net).makespan_s == doctest::Approx(expected).scale(0).epsilon(1e-9));
     }
-  }
-  {
-    const Topology topo = make_preset_topology("a100-sxm8");
-    const AlphaBeta ab = links.route(topo, 0, 1);
-    const double ring = 14 * (ab.alpha_s + B / (8 * ab.beta_bytes_per_s));
-    for (const char* net : {"analytical", "flow"}) {
-      INFO(net);
-      CHECK(run(p, topo, costs, net).makespan_s == doctest::Approx(ring).scale(0).epsilon(1e-9));
-    }
-  }
+  };
+  const Topology h100 = make_preset_topology("h100-sxm8");
+  const AlphaBeta ab_h100 = links.route(h100, 0, 1);
+  check_both(h100, 25e-6 + 9.0 / 8 * B / (0.85 * ab_h100.beta_bytes_per_s));
+  const Topology a100 = make_preset_topology("a100-sxm8");
+  const AlphaBeta ab_a100 = links.route(a100, 0, 1);
+  check_both(a100, 14 * (ab_a100.alpha_s + B / (8 * ab_a100.beta_bytes_per_s)));
 }
 
 TEST_CASE("all-gather: ring on an NVSwitch node, direct on the HCCS mesh") {

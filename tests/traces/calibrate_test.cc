@@ -7,7 +7,11 @@
 
 #include <doctest/doctest.h>
 
+#include <optional>
 #include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "program/input_error.h"
 #include "topology/cluster.h"
@@ -26,6 +30,25 @@ MeasuredPoint comm_point(std::string group, std::size_t index, std::optional<Col
   return p;
 }
 
+// Points the model makes on h100-sxm8 with the links `truth`: for each group
+// (name, collective; nullopt: send/recv), messages of 64 KiB .. 1 GiB by 4x.
+PointSet synthetic_points(const LinkCalibration& truth,
+                          const std::vector<std::pair<std::string, std::optional<CollectiveKind>>>& groups) {
+  const Topology topo = make_preset_topology("h100-sxm8", 1);
+  const LinkModel truth_links(truth);
+  const ModelContext truth_ctx{topo, truth_links, "flow", device_profile_preset("h100-sxm5")};
+  PointSet set;
+  set.file = "synthetic.txt";
+  std::vector<std::size_t> next(groups.size(), 0);
+  for (double bytes = 1 << 16; bytes <= double(1 << 30); bytes *= 4)
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+      MeasuredPoint p = comm_point(groups[g].first, next[g]++, groups[g].second, bytes);
+      p.measured_s = predict_point(p, truth_ctx).seconds;
+      set.points.push_back(p);
+    }
+  return set;
+}
+
 TEST_CASE("calibrate: link α and efficiency are recovered from points the model made with them") {
   const Topology topo = make_preset_topology("h100-sxm8", 1);
   // The "measurement": NVLink collectives with α = 7 µs per step and 70% of
@@ -35,22 +58,9 @@ TEST_CASE("calibrate: link α and efficiency are recovered from points the model
   truth[LinkKind::kNvlink].bandwidth_efficiency = 0.7;
   truth[LinkKind::kNvlink].p2p_overhead_s = 12e-6;
   truth[LinkKind::kNvlink].p2p_efficiency = 0.8;
-  const LinkModel truth_links(truth);
-  const DeviceProfile& dev = device_profile_preset("h100-sxm5");
-  const ModelContext truth_ctx{topo, truth_links, "flow", dev};
-  PointSet set;
-  set.file = "synthetic.txt";
-  std::size_t i = 0, j = 0;
   // All-gather: a ring on the NVSwitch, so α and the efficiency both enter
   // (all-reduce there runs as NVLS, whose latency is fixed: below).
-  for (double bytes = 1 << 16; bytes <= double(1 << 30); bytes *= 4) {
-    MeasuredPoint ag = comm_point("all_gather", i++, CollectiveKind::kAllGather, bytes);
-    ag.measured_s = predict_point(ag, truth_ctx).seconds;
-    set.points.push_back(ag);
-    MeasuredPoint sr = comm_point("sendrecv", j++, std::nullopt, bytes);
-    sr.measured_s = predict_point(sr, truth_ctx).seconds;
-    set.points.push_back(sr);
-  }
+  const PointSet set = synthetic_points(truth, {{"all_gather", CollectiveKind::kAllGather}, {"sendrecv", std::nullopt}});
   const DeviceProfile& device = device_profile_preset("h100-sxm5");
   const CalibrationBase base{topo, {}, device, "h100-sxm5"};
   const CalibrationOutcome out = calibrate({set}, base, CalibrateOptions{});
@@ -72,17 +82,8 @@ TEST_CASE("calibrate: NVLS all-reduce points give the NVLink efficiency and leav
   const Topology topo = make_preset_topology("h100-sxm8", 1);
   LinkCalibration truth;
   truth[LinkKind::kNvlink].bandwidth_efficiency = 0.7;
-  const LinkModel truth_links(truth);
+  const PointSet set = synthetic_points(truth, {{"all_reduce", CollectiveKind::kAllReduce}});
   const DeviceProfile& dev = device_profile_preset("h100-sxm5");
-  const ModelContext truth_ctx{topo, truth_links, "flow", dev};
-  PointSet set;
-  set.file = "synthetic.txt";
-  std::size_t i = 0;
-  for (double bytes = 1 << 16; bytes <= double(1 << 30); bytes *= 4) {
-    MeasuredPoint ar = comm_point("all_reduce", i++, CollectiveKind::kAllReduce, bytes);
-    ar.measured_s = predict_point(ar, truth_ctx).seconds;
-    set.points.push_back(ar);
-  }
   const CalibrationBase base{topo, {}, dev, "h100-sxm5"};
   const CalibrationOutcome out = calibrate({set}, base, CalibrateOptions{});
   const LinkClassOverride& nv = out.profile.links[LinkKind::kNvlink];
