@@ -37,38 +37,30 @@ CollectiveGroupShape collective_group_shape(std::span<const DeviceId> members, c
       g.rails = std::max(1u, rails);
     }
   }
-  // NVLS: one node, every pair through one NVLink switch vertex, every device
-  // NVLS-capable.
-  g.nvls = g.nodes == 1 && members.size() > 1;
+  // One node: one pass over the ordered pairs' routes decides both
+  // hccs_full_mesh (every pair one HCCS link) and nvls (every pair GPU ->
+  // the same NVLink switch vertex -> GPU, every device NVLS-capable).
+  g.hccs_full_mesh = g.nvls = g.nodes == 1 && members.size() > 1;
+  g.nvls_efficiency = 1;
+  for (DeviceId d : members) {
+    const auto e = nvls_efficiency(topology.device_type(d));
+    g.nvls = g.nvls && e.has_value();
+    g.nvls_efficiency = std::min(g.nvls_efficiency, e.value_or(0));
+  }
   std::optional<VertexId> nvswitch;
-  for (std::size_t i = 0; g.nvls && i < members.size(); ++i) {
-    const auto e = nvls_efficiency(topology.device_type(members[i]));
-    if (!e) g.nvls = false;
-    g.nvls_efficiency = i == 0 ? e.value_or(0) : std::min(g.nvls_efficiency, e.value_or(0));
-    for (std::size_t j = 0; g.nvls && j < members.size(); ++j) {
+  for (std::size_t i = 0; (g.hccs_full_mesh || g.nvls) && i < members.size(); ++i)
+    for (std::size_t j = 0; (g.hccs_full_mesh || g.nvls) && j < members.size(); ++j) {
       if (i == j) continue;
       const auto route = topology.route(members[i], members[j]);
-      const VertexId via = route.empty() ? 0 : topology.link(route[0]).to;
-      if (route.size() != 2 || topology.link(route[0]).kind != LinkKind::kNvlink ||
-          topology.link(route[1]).kind != LinkKind::kNvlink || topology.vertex(via).kind != VertexKind::kSwitch ||
-          (nvswitch && *nvswitch != via)) {
-        g.nvls = false;
-      }
+      g.hccs_full_mesh = g.hccs_full_mesh && route.size() == 1 && topology.link(route[0]).kind == LinkKind::kHccs;
+      if (!g.nvls) continue;
+      const VertexId via = route.size() == 2 ? topology.link(route[0]).to : 0;
+      g.nvls = route.size() == 2 && topology.link(route[0]).kind == LinkKind::kNvlink &&
+               topology.link(route[1]).kind == LinkKind::kNvlink && topology.vertex(via).kind == VertexKind::kSwitch &&
+               (!nvswitch || *nvswitch == via);
       nvswitch = via;
     }
-  }
   if (!g.nvls) g.nvls_efficiency = 0;
-  g.hccs_full_mesh = g.nodes == 1 && members.size() > 1;
-  for (std::size_t i = 0; g.hccs_full_mesh && i < members.size(); ++i) {
-    for (std::size_t j = 0; j < members.size(); ++j) {
-      if (i == j) continue;
-      const auto route = topology.route(members[i], members[j]);
-      if (route.size() != 1 || topology.link(route[0]).kind != LinkKind::kHccs) {
-        g.hccs_full_mesh = false;
-        break;
-      }
-    }
-  }
   return g;
 }
 

@@ -22,11 +22,20 @@
 #include <optional>
 #include <string_view>
 
+#include "costmodel/collective_algorithm.h"
+#include "program/op_kind.h"
+
 namespace spsim {
 
 inline constexpr double kNvlsLatencyS = 25e-6;           // NCCL hwLatencies NVLINK/NVLS/Simple
 inline constexpr double kNvlsEfficiencyHopper = 0.85;    // NCCL nvlsEfficiency[Hopper]
 inline constexpr double kNvlsEfficiencyBlackwell = 0.74; // NCCL nvlsEfficiency[Blackwell]
+
+// Whether a collective runs as NVLS: an all-reduce the rule gave kNvls (any
+// other kind given kNvls runs as the ring; collective_algorithm.h).
+constexpr bool runs_nvls(CollectiveKind kind, CollectiveAlgorithm algorithm) {
+  return kind == CollectiveKind::kAllReduce && algorithm == CollectiveAlgorithm::kNvls;
+}
 
 // NVLS's share of the NVLink collective rate on `device_type` (spsim's
 // device names: h100-*, h200-* Hopper; b200 Blackwell); nullopt where the

@@ -59,26 +59,23 @@ void AnalyticalNetwork::start_collective(std::uint64_t tag, CollectiveKind kind,
   const bool rails = uses_rail_rings(kind, algo, shape);
   const auto phases = rails ? rail_ring_flows(kind, n, shape.per_node, bytes_per_member, root)
                             : collective_flows(kind, algo, n, bytes_per_member, root);
-  // alpha and beta of the slowest pair the algorithm uses; for rail rings
-  // also the slowest in-node and cross-node pairs apart.
-  double alpha = 0, beta = std::numeric_limits<double>::infinity();
-  double beta_in = beta, beta_across = beta;
-  std::optional<LinkId> bottleneck, bottleneck_in, bottleneck_across;
+  // alpha of the slowest pair the algorithm uses; beta of the slowest in-node
+  // and cross-node pairs apart (rail rings weigh them), the slower of them
+  // otherwise.
+  double alpha = 0, beta_in = std::numeric_limits<double>::infinity(), beta_across = beta_in;
+  std::optional<LinkId> bottleneck_in, bottleneck_across;
   for (const FlowPhase& ph : phases)
     for (const Flow& f : ph.flows) {
       const RouteCost& rc = coll_routes_.get(members[f.src], members[f.dst]);
       alpha = std::max(alpha, rc.ab.alpha_s);
       const bool across = topo_.node_of(members[f.src]) != topo_.node_of(members[f.dst]);
-      double& b = across ? beta_across : beta_in;
-      if (rc.ab.beta_bytes_per_s < b) {
-        b = rc.ab.beta_bytes_per_s;
+      if (rc.ab.beta_bytes_per_s < (across ? beta_across : beta_in)) {
+        (across ? beta_across : beta_in) = rc.ab.beta_bytes_per_s;
         (across ? bottleneck_across : bottleneck_in) = rc.bottleneck;
       }
-      if (rc.ab.beta_bytes_per_s < beta) {
-        beta = rc.ab.beta_bytes_per_s;
-        bottleneck = rc.bottleneck;
-      }
     }
+  double beta = std::min(beta_in, beta_across);
+  std::optional<LinkId> bottleneck = beta_in <= beta_across ? bottleneck_in : bottleneck_across;
   if (rails) {
     // Rail rings (rail_rings.h): of a ring step's s bytes per member, a
     // member's in-node hop carries (g−1)/g·s and each rail s/rails; the
@@ -89,7 +86,7 @@ void AnalyticalNetwork::start_collective(std::uint64_t tag, CollectiveKind kind,
     beta = 1 / std::max(in_s, across_s);
     bottleneck = in_s > across_s ? bottleneck_in : bottleneck_across;
   }
-  if (algo == CollectiveAlgorithm::kNvls && kind == CollectiveKind::kAllReduce) {
+  if (runs_nvls(kind, algo)) {
     alpha = kNvlsLatencyS;  // NVLS's own rate and latency (nvls.h)
     beta *= shape.nvls_efficiency;
   }

@@ -120,7 +120,7 @@ void FlowNetwork::start_collective(std::uint64_t tag, CollectiveKind kind, std::
   const auto phases = uses_rail_rings(kind, algo, shape)
                           ? rail_ring_flows(kind, n, shape.per_node, bytes_per_member, root)
                           : collective_flows(kind, algo, n, bytes_per_member, root);
-  if (algo == CollectiveAlgorithm::kNvls && kind == CollectiveKind::kAllReduce) {
+  if (runs_nvls(kind, algo)) {
     jobs_[j].cap_scale = shape.nvls_efficiency;
     jobs_[j].alpha_s = kNvlsLatencyS;
   }

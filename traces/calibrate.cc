@@ -358,14 +358,14 @@ bool fit_slowdown(const std::vector<const KinetoTrace*>& traces, DeviceProfile& 
 
 // launch_s from the traces' kernel launch API calls (KinetoTrace::launch_us):
 // their median, the host's cost of one launch, which is what launch_s stands
-// for (device_profile.h). Returns whether there were launches.
-bool fit_launch(const std::vector<const KinetoTrace*>& traces, double fraction, DeviceProfile& device,
+// for (device_profile.h). The traces have launches.
+void fit_launch(const std::vector<const KinetoTrace*>& traces, double fraction, DeviceProfile& device,
                 std::vector<FitReport>& reports) {
   std::vector<double> us;  // the leading fraction of each trace's launches, as for every group
   for (const KinetoTrace* t : traces)
     us.insert(us.end(), t->launch_us.begin(),
               t->launch_us.begin() + static_cast<std::ptrdiff_t>(fitted_count(t->launch_us.size(), fraction)));
-  if (us.empty()) return false;
+  if (us.empty()) return;
   const double launch_s = median_of(us) * 1e-6;
   std::vector<double> before, after;
   for (double d : us) {
@@ -378,7 +378,6 @@ bool fit_launch(const std::vector<const KinetoTrace*>& traces, double fraction, 
                fmt::format("{:.3f} µs (median of {} kernel launch calls' host durations)", launch_s * 1e6, us.size()),
                after),
       before));
-  return true;
 }
 
 }  // namespace
